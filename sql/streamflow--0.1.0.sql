@@ -1,0 +1,600 @@
+-- streamflow 0.1.0: streams, services, frames, the NOTIFY bus, capture triggers, retention.
+\echo Use "CREATE EXTENSION streamflow" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Roles (cluster-wide, so created only when missing)
+-------------------------------------------------------------------------------
+DO $roles$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'streamflow_reader') THEN
+		CREATE ROLE streamflow_reader NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'streamflow_writer') THEN
+		CREATE ROLE streamflow_writer NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'streamflow_admin') THEN
+		CREATE ROLE streamflow_admin NOLOGIN;
+	END IF;
+END
+$roles$;
+GRANT streamflow_reader TO streamflow_writer;
+GRANT streamflow_writer TO streamflow_admin;
+
+GRANT USAGE ON SCHEMA @extschema@ TO streamflow_reader;
+
+-------------------------------------------------------------------------------
+-- Catalog tables
+-------------------------------------------------------------------------------
+
+-- Services: the producers and consumers a stream connects (seed 000).
+CREATE TABLE @extschema@.services (
+	id text PRIMARY KEY,
+	name text NOT NULL,
+	service_type text,
+	workflow_id text,
+	input_attributes jsonb,
+	output_attributes jsonb,
+	supports_realtime boolean,
+	stream_direction text CHECK (stream_direction IN ('inbound', 'outbound', 'bidirectional')),
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Streams: one row per stream; every key of a stream config is a column.
+CREATE TABLE @extschema@.streams (
+	id text PRIMARY KEY,
+	name text NOT NULL UNIQUE,
+	symbol text,
+	description text,
+	frequency text,
+	sla_ms integer NOT NULL DEFAULT 0 CHECK (sla_ms >= 0),
+	status text NOT NULL DEFAULT 'inactive' CHECK (status IN ('inactive', 'active', 'paused')),
+	metadata jsonb NOT NULL DEFAULT '{}',
+	account_id text,
+	stream_type text,
+	direction text,
+	data_format text,
+	realtime_protocol text,
+	buffer_size integer,
+	polling_interval_ms integer,
+	retry_policy jsonb,
+	data_schema jsonb,
+	attribute_bindings jsonb,
+	source_service_id text REFERENCES @extschema@.services (id),
+	destination_service_id text REFERENCES @extschema@.services (id),
+	source_url text,
+	destination_url text,
+	auth_headers jsonb,
+	backpressure jsonb,
+	batching jsonb,
+	dead_letter_queue jsonb,
+	multiplexing jsonb,
+	aggregation jsonb,
+	retention interval,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Webhook secrets: write-only, kept apart so no listing ever shows them.
+CREATE TABLE @extschema@.stream_secrets (
+	stream_id text PRIMARY KEY REFERENCES @extschema@.streams (id) ON DELETE CASCADE,
+	webhook_secret text NOT NULL,
+	rotated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Per-stream ingest state: the sequence head (locked by ingest) and counters.
+CREATE TABLE @extschema@.stream_state (
+	stream_id text PRIMARY KEY REFERENCES @extschema@.streams (id) ON DELETE CASCADE,
+	last_sequence bigint NOT NULL DEFAULT 0,
+	frames_received bigint NOT NULL DEFAULT 0,
+	duplicates bigint NOT NULL DEFAULT 0,
+	rejected bigint NOT NULL DEFAULT 0,
+	last_data_received_at timestamptz
+) WITH (fillfactor = 50);
+
+-- Frames: the stored samples of every stream (seed 002).
+CREATE TABLE @extschema@.frames (
+	stream_id text NOT NULL,
+	sequence bigint NOT NULL CHECK (sequence > 0),
+	payload jsonb NOT NULL,
+	latency_ms integer NOT NULL DEFAULT 0,
+	status text NOT NULL DEFAULT 'ok',
+	metadata jsonb,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (stream_id, sequence)
+);
+CREATE INDEX frames_created_at_brin ON @extschema@.frames USING brin (created_at);
+
+-- Rejected input, whatever transport it came from (seed 000 troubleshooting).
+CREATE TABLE @extschema@.stream_errors (
+	id bigserial PRIMARY KEY,
+	stream_id text NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	source text NOT NULL CHECK (source IN ('sql', 'websocket', 'webhook', 'http', 'poller', 'capture')),
+	raw_payload jsonb,
+	violations jsonb NOT NULL
+);
+CREATE INDEX stream_errors_stream_idx ON @extschema@.stream_errors (stream_id, created_at);
+
+-- Dead letters: frames that could not be stored or delivered, kept for replay.
+CREATE TABLE @extschema@.dead_letters (
+	id bigserial PRIMARY KEY,
+	stream_id text NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	reason text NOT NULL,
+	frame jsonb NOT NULL,
+	last_error text
+);
+CREATE INDEX dead_letters_stream_idx ON @extschema@.dead_letters (stream_id, created_at);
+
+-------------------------------------------------------------------------------
+-- Config validation (C): every key checked, normalised, or rejected with 22023
+-------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.normalize_stream_config(config jsonb, partial boolean DEFAULT false)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'streamflow_normalize_stream_config'
+LANGUAGE C STABLE STRICT;
+
+CREATE FUNCTION @extschema@.normalize_service_config(config jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'streamflow_normalize_service_config'
+LANGUAGE C STABLE STRICT;
+
+-- Resolves a stream given by id or name to its id; raises 42704 when none matches.
+CREATE FUNCTION @extschema@.stream_id(stream text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'streamflow_stream_id'
+LANGUAGE C STABLE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-------------------------------------------------------------------------------
+-- Services
+-------------------------------------------------------------------------------
+
+-- Renders a service row as the seed's JSON body (nulls left out).
+CREATE FUNCTION @extschema@.service_json(s @extschema@.services)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+	FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(s)) AS e
+	WHERE e.value <> 'null'::jsonb
+$$;
+
+-- Creates a service from the seed's request body; returns it with its id.
+CREATE FUNCTION @extschema@.create_service(config jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg jsonb := streamflow.normalize_service_config(config);
+	svc streamflow.services;
+BEGIN
+	IF NOT cfg ? 'id' THEN
+		cfg := cfg || jsonb_build_object('id', 'svc_' || substr(md5(gen_random_uuid()::text), 1, 12));
+	END IF;
+	IF EXISTS (SELECT 1 FROM streamflow.services WHERE id = cfg->>'id') THEN
+		RAISE EXCEPTION 'service "%" already exists', cfg->>'id'
+			USING ERRCODE = 'duplicate_object';
+	END IF;
+	INSERT INTO streamflow.services
+	SELECT (jsonb_populate_record(NULL::streamflow.services,
+								  cfg || jsonb_build_object('created_at', now()))).*
+	RETURNING * INTO svc;
+	RETURN streamflow.service_json(svc);
+END
+$$;
+
+-- Returns one service as JSON; raises 42704 when it does not exist.
+CREATE FUNCTION @extschema@.get_service(service text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	svc streamflow.services;
+BEGIN
+	SELECT * INTO svc FROM streamflow.services WHERE id = service;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'service "%" does not exist', service USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN streamflow.service_json(svc);
+END
+$$;
+
+-- Drops a service; streams still referring to it keep it alive (23503).
+CREATE FUNCTION @extschema@.drop_service(service text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM streamflow.services WHERE id = service;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'service "%" does not exist', service USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN true;
+EXCEPTION WHEN foreign_key_violation THEN
+	RAISE EXCEPTION 'service "%" is still used by a stream', service
+		USING ERRCODE = 'dependent_objects_still_exist',
+			  HINT = 'Drop the stream or change its source_service_id / destination_service_id first.';
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Streams
+-------------------------------------------------------------------------------
+
+-- Renders a stream row as its config JSON (nulls and internal state left out).
+CREATE FUNCTION @extschema@.stream_json(s @extschema@.streams)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+	FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(s)) AS e
+	WHERE e.value <> 'null'::jsonb
+$$;
+
+-- Checks that the services a normalised config names exist (22023 otherwise).
+CREATE FUNCTION @extschema@.check_stream_services(cfg jsonb)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['source_service_id', 'destination_service_id'] LOOP
+		IF cfg->>k IS NOT NULL
+		   AND NOT EXISTS (SELECT 1 FROM streamflow.services WHERE id = cfg->>k) THEN
+			RAISE EXCEPTION 'service "%" named by stream option "%" does not exist', cfg->>k, k
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Create it first with streamflow.create_service().';
+		END IF;
+	END LOOP;
+END
+$$;
+
+-- Stores, rotates or (with null) removes a stream's webhook secret.
+CREATE FUNCTION @extschema@.set_stream_secret(stream_id text, secret text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+	DELETE FROM streamflow.stream_secrets s WHERE s.stream_id = set_stream_secret.stream_id AND secret IS NULL;
+	INSERT INTO streamflow.stream_secrets (stream_id, webhook_secret)
+	SELECT set_stream_secret.stream_id, secret WHERE secret IS NOT NULL
+	ON CONFLICT (stream_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, rotated_at = now();
+$$;
+
+-- Creates a stream from a seed-style config body; returns it as get_stream would.
+CREATE FUNCTION @extschema@.create_stream(config jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg jsonb := '{"status": "inactive", "sla_ms": 0, "metadata": {}}'::jsonb
+				 || streamflow.normalize_stream_config(config, false);
+	st streamflow.streams;
+BEGIN
+	IF NOT cfg ? 'id' THEN
+		cfg := cfg || jsonb_build_object('id', 'stream_' || substr(md5(gen_random_uuid()::text), 1, 12));
+	END IF;
+	IF EXISTS (SELECT 1 FROM streamflow.streams WHERE id = cfg->>'id' OR name = cfg->>'id') THEN
+		RAISE EXCEPTION 'stream "%" already exists', cfg->>'id' USING ERRCODE = 'duplicate_object';
+	END IF;
+	IF EXISTS (SELECT 1 FROM streamflow.streams WHERE name = cfg->>'name' OR id = cfg->>'name') THEN
+		RAISE EXCEPTION 'stream "%" already exists', cfg->>'name'
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Stream names and ids share one namespace; choose another name.';
+	END IF;
+	PERFORM streamflow.check_stream_services(cfg);
+	INSERT INTO streamflow.streams
+	SELECT (jsonb_populate_record(NULL::streamflow.streams,
+								  (cfg - 'webhook_secret')
+								  || jsonb_build_object('created_at', now(), 'updated_at', now()))).*
+	RETURNING * INTO st;
+	INSERT INTO streamflow.stream_state (stream_id) VALUES (st.id);
+	PERFORM streamflow.set_stream_secret(st.id, cfg->>'webhook_secret');
+	RETURN streamflow.stream_json(st);
+END
+$$;
+
+-- Creates a stream called name; config holds the other keys.  An untyped
+-- literal such as create_stream('{"name": ...}') resolves to this text variant,
+-- so a lone argument that is a JSON object is taken as the whole config.
+CREATE FUNCTION @extschema@.create_stream(name text, config jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE sql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+		WHEN name ~ '^\s*\{' AND coalesce(config, '{}'::jsonb) = '{}'::jsonb
+		THEN streamflow.create_stream(name::jsonb)
+		ELSE streamflow.create_stream(coalesce(config, '{}'::jsonb) || jsonb_build_object('name', name))
+	END
+$$;
+
+-- Applies a partial config (like PATCH): given keys change, null clears, others stay.
+CREATE FUNCTION @extschema@.update_stream(stream text, patch jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text := streamflow.stream_id(stream);
+	cfg jsonb := streamflow.normalize_stream_config(patch, true);
+	st streamflow.streams;
+BEGIN
+	IF cfg ? 'id' AND cfg->>'id' IS DISTINCT FROM sid THEN
+		RAISE EXCEPTION 'stream option "id" cannot be changed'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Stream "%s" keeps its id.', sid);
+	END IF;
+	IF cfg ? 'name' AND EXISTS (SELECT 1 FROM streamflow.streams
+								 WHERE (name = cfg->>'name' OR id = cfg->>'name') AND id <> sid) THEN
+		RAISE EXCEPTION 'stream "%" already exists', cfg->>'name' USING ERRCODE = 'duplicate_object';
+	END IF;
+	PERFORM streamflow.check_stream_services(cfg);
+	SELECT * INTO st FROM streamflow.streams WHERE id = sid FOR UPDATE;
+	st := jsonb_populate_record(st, (cfg - 'webhook_secret' - 'id')
+									|| jsonb_build_object('updated_at', now()));
+	UPDATE streamflow.streams SET
+		name = st.name, symbol = st.symbol, description = st.description,
+		frequency = st.frequency, sla_ms = coalesce(st.sla_ms, 0),
+		status = coalesce(st.status, 'inactive'), metadata = coalesce(st.metadata, '{}'),
+		account_id = st.account_id, stream_type = st.stream_type, direction = st.direction,
+		data_format = st.data_format, realtime_protocol = st.realtime_protocol,
+		buffer_size = st.buffer_size, polling_interval_ms = st.polling_interval_ms,
+		retry_policy = st.retry_policy, data_schema = st.data_schema,
+		attribute_bindings = st.attribute_bindings, source_service_id = st.source_service_id,
+		destination_service_id = st.destination_service_id, source_url = st.source_url,
+		destination_url = st.destination_url, auth_headers = st.auth_headers,
+		backpressure = st.backpressure, batching = st.batching,
+		dead_letter_queue = st.dead_letter_queue, multiplexing = st.multiplexing,
+		aggregation = st.aggregation, retention = st.retention, updated_at = st.updated_at
+	WHERE id = sid
+	RETURNING * INTO st;
+	IF cfg ? 'webhook_secret' THEN
+		PERFORM streamflow.set_stream_secret(sid, cfg->>'webhook_secret');
+	END IF;
+	RETURN streamflow.stream_json(st);
+END
+$$;
+
+-- Returns a stream's config as JSON (never its webhook secret).
+CREATE FUNCTION @extschema@.get_stream(stream text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT streamflow.stream_json(s) FROM streamflow.streams s WHERE s.id = streamflow.stream_id(stream)
+$$;
+
+-- Drops a stream with its frames, state and secret.
+CREATE FUNCTION @extschema@.drop_stream(stream text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text := streamflow.stream_id(stream);
+BEGIN
+	DELETE FROM streamflow.frames WHERE stream_id = sid;
+	DELETE FROM streamflow.streams WHERE id = sid;
+	RETURN true;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Frames
+-------------------------------------------------------------------------------
+
+-- Ingests one frame: rules of seed 002, stored and announced at commit.
+CREATE FUNCTION @extschema@.ingest(stream text, payload jsonb, sequence bigint DEFAULT NULL,
+								   latency_ms integer DEFAULT NULL, status text DEFAULT NULL,
+								   metadata jsonb DEFAULT NULL)
+RETURNS @extschema@.frames
+AS 'MODULE_PATHNAME', 'streamflow_ingest'
+LANGUAGE C VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Ingests a JSON array of {sequence, payload, latency_ms, status, metadata}.
+CREATE FUNCTION @extschema@.ingest_batch(stream text, frames jsonb, on_error text DEFAULT 'raise',
+										 OUT ingested integer, OUT duplicates integer,
+										 OUT rejected integer, OUT first_sequence bigint,
+										 OUT last_sequence bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'streamflow_ingest_batch'
+LANGUAGE C VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- Newest frames of a stream first.
+CREATE FUNCTION @extschema@.frames(stream text, "limit" integer DEFAULT 100)
+RETURNS SETOF @extschema@.frames
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM streamflow.frames f
+	WHERE f.stream_id = streamflow.stream_id(stream)
+	ORDER BY f.sequence DESC
+	LIMIT greatest("limit", 0)
+$$;
+
+-- Frames after a sequence, oldest first (for catching up).
+CREATE FUNCTION @extschema@.frames_since(stream text, since bigint, "limit" integer DEFAULT 1000)
+RETURNS SETOF @extschema@.frames
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM streamflow.frames f
+	WHERE f.stream_id = streamflow.stream_id(stream) AND f.sequence > coalesce(since, 0)
+	ORDER BY f.sequence
+	LIMIT greatest("limit", 0)
+$$;
+
+-- The newest frame of a stream, or null when it has none.
+CREATE FUNCTION @extschema@.latest_frame(stream text)
+RETURNS @extschema@.frames
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM streamflow.frames f
+	WHERE f.stream_id = streamflow.stream_id(stream)
+	ORDER BY f.sequence DESC
+	LIMIT 1
+$$;
+
+-- Seed 001's test stream: count frames whose timestamps advance at rate_per_second.
+CREATE FUNCTION @extschema@.generate_test_frames(stream text, count integer,
+												 rate_per_second integer DEFAULT 100)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	start_ts double precision := extract(epoch FROM clock_timestamp());
+	batch jsonb;
+	result record;
+BEGIN
+	IF count IS NULL OR count < 0 THEN
+		RAISE EXCEPTION 'count must be zero or positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF rate_per_second IS NULL OR rate_per_second <= 0 THEN
+		RAISE EXCEPTION 'rate_per_second must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT coalesce(jsonb_agg(jsonb_build_object('payload', jsonb_build_object(
+			'id', gen_random_uuid(),
+			'timestamp', start_ts + i::double precision / rate_per_second,
+			'sequence', i,
+			'event_type', (ARRAY['click', 'view', 'purchase'])[i % 3 + 1],
+			'user_id', 'user_' || (i % 100),
+			'data', jsonb_build_object('value', i * 10, 'metadata', '{"test": true}'::jsonb)))
+			ORDER BY i), '[]')
+	INTO batch
+	FROM generate_series(0, count - 1) AS i;
+	result := streamflow.ingest_batch(stream, batch);
+	RETURN result.ingested;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Capture: rows of any table become frames {"op","table","new","old"}
+-------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.capture()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'streamflow_capture'
+LANGUAGE C;
+
+-------------------------------------------------------------------------------
+-- Retention (enforced by a pg_cron job)
+-------------------------------------------------------------------------------
+
+-- Deletes frames older than their stream's retention and expired dead letters.
+CREATE FUNCTION @extschema@.enforce_retention()
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+	d bigint;
+BEGIN
+	DELETE FROM streamflow.frames f
+	USING streamflow.streams s
+	WHERE f.stream_id = s.id AND s.retention IS NOT NULL
+	  AND f.created_at < now() - s.retention;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	DELETE FROM streamflow.dead_letters l
+	USING streamflow.streams s
+	WHERE l.stream_id = s.id AND s.dead_letter_queue ? 'retention_hours'
+	  AND l.created_at < now() - make_interval(hours => (s.dead_letter_queue->>'retention_hours')::int);
+	GET DIAGNOSTICS d = ROW_COUNT;
+	RETURN n + d;
+END
+$$;
+
+-- Schedules enforce_retention() with pg_cron; returns the job id.
+CREATE FUNCTION @extschema@.schedule_retention(schedule text DEFAULT '*/5 * * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job bigint;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = 'streamflow enforces stream retention with a pg_cron job.',
+				  HINT = 'Add pg_cron to the shared_preload_libraries configuration variable in postgresql.conf, set cron.database_name to this database, and run CREATE EXTENSION pg_cron.';
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)'
+		INTO job
+		USING 'streamflow-retention', schedule, 'SELECT streamflow.enforce_retention()';
+	RETURN job;
+END
+$$;
+
+-- Removes the retention job; returns false when none was scheduled.
+CREATE FUNCTION @extschema@.unschedule_retention()
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	done boolean;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1'
+		INTO done USING 'streamflow-retention';
+	RETURN coalesce(done, false);
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Privileges: nothing for PUBLIC; three roles for ordinary use
+-------------------------------------------------------------------------------
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
+
+GRANT SELECT ON @extschema@.streams, @extschema@.services, @extschema@.frames,
+	@extschema@.stream_state, @extschema@.stream_errors, @extschema@.dead_letters
+	TO streamflow_reader;
+
+GRANT EXECUTE ON FUNCTION
+	@extschema@.stream_id(text),
+	@extschema@.get_stream(text),
+	@extschema@.get_service(text),
+	@extschema@.frames(text, integer),
+	@extschema@.frames_since(text, bigint, integer),
+	@extschema@.latest_frame(text),
+	@extschema@.normalize_stream_config(jsonb, boolean),
+	@extschema@.normalize_service_config(jsonb),
+	@extschema@.stream_json(@extschema@.streams),
+	@extschema@.service_json(@extschema@.services)
+	TO streamflow_reader;
+
+GRANT EXECUTE ON FUNCTION
+	@extschema@.ingest(text, jsonb, bigint, integer, text, jsonb),
+	@extschema@.ingest_batch(text, jsonb, text),
+	@extschema@.generate_test_frames(text, integer, integer),
+	@extschema@.capture()
+	TO streamflow_writer;
+
+GRANT EXECUTE ON FUNCTION
+	@extschema@.create_stream(jsonb),
+	@extschema@.create_stream(text, jsonb),
+	@extschema@.update_stream(text, jsonb),
+	@extschema@.drop_stream(text),
+	@extschema@.create_service(jsonb),
+	@extschema@.drop_service(text),
+	@extschema@.enforce_retention(),
+	@extschema@.schedule_retention(text),
+	@extschema@.unschedule_retention()
+	TO streamflow_admin;

@@ -1,0 +1,224 @@
+/*
+ * bus.c: the data bus of seed 002, on LISTEN/NOTIFY.
+ *
+ * Every stored frame is queued here for its transaction.  Nothing leaves
+ * before commit: a rolled-back subtransaction drops its frames, and just
+ * before commit (XACT_EVENT_PRE_COMMIT, which runs before PostgreSQL sends
+ * the transaction's notifications) each stream's frames are announced on
+ * channel "datastreams/<stream_id>" with payload
+ *   {"stream_id", "sequence", "status", "latency_ms", "payload"}.
+ * A payload that would not fit NOTIFY's limit is announced as a reference
+ * ("payload_omitted": true).  A transaction storing more than
+ * streamflow.notify_max_frames frames in one stream announces them with one
+ * coalesced reference {"stream_id", "coalesced": true, "count",
+ * "first_sequence", "last_sequence"}; listeners then read frames_since().
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/xact.h"
+#include "commands/async.h"
+#include "lib/stringinfo.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "bus.h"
+
+/* NOTIFY's payload limit (async.c: BLCKSZ - NAMEDATALEN - 128), exclusive. */
+#define BUS_PAYLOAD_LIMIT (BLCKSZ - NAMEDATALEN - 128)
+
+typedef struct PendingFrame
+{
+	const char *stream_id;		/* shared by the frames of one stream */
+	int64		sequence;
+	int32		latency_ms;
+	const char *status;
+	char	   *message;		/* the announcement, or NULL once coalesced */
+	int			nest_level;		/* subtransaction that stored it */
+} PendingFrame;
+
+static bool bus_notify = true;
+static int	bus_notify_max_frames = 1000;
+
+static PendingFrame *pending;	/* in TopTransactionContext */
+static int	npending;
+static int	maxpending;
+
+static void BusXactCallback(XactEvent event, void *arg);
+static void BusSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+							   SubTransactionId parentSubid, void *arg);
+
+/* Defines the bus GUCs and hooks transaction ends. */
+void
+BusInit(void)
+{
+	DefineCustomBoolVariable("streamflow.notify",
+							 gettext_noop("Announces committed frames with NOTIFY on channel datastreams/<stream_id>."),
+							 NULL, &bus_notify, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.notify_max_frames",
+							gettext_noop("Frames one transaction announces one by one per stream before coalescing them into one reference."),
+							gettext_noop("-1 never coalesces."),
+							&bus_notify_max_frames, 1000, -1, INT_MAX, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	RegisterXactCallback(BusXactCallback, NULL);
+	RegisterSubXactCallback(BusSubXactCallback, NULL);
+}
+
+/* The announcement of one frame, or its reference when too large. */
+static char *
+BuildMessage(const char *stream_id, const Frame *frame)
+{
+	StringInfoData buf;
+	int			head_len;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"stream_id\": ");
+	escape_json(&buf, stream_id);
+	appendStringInfo(&buf, ", \"sequence\": " INT64_FORMAT ", \"status\": \"%s\", \"latency_ms\": %d",
+					 frame->sequence, frame->status, frame->latency_ms);
+	head_len = buf.len;
+	appendStringInfoString(&buf, ", \"payload\": ");
+	JsonbToCString(&buf, &frame->payload->root, VARSIZE(frame->payload));
+	appendStringInfoChar(&buf, '}');
+	if (buf.len >= BUS_PAYLOAD_LIMIT)
+	{
+		buf.len = head_len;
+		buf.data[head_len] = '\0';
+		appendStringInfoString(&buf, ", \"payload_omitted\": true}");
+	}
+	return buf.data;
+}
+
+/* Queues a stored frame for announcement when its transaction commits. */
+void
+BusQueueFrame(const char *stream_id, const Frame *frame)
+{
+	MemoryContext old;
+	PendingFrame *p;
+
+	if (!bus_notify)
+		return;
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	if (npending == maxpending)
+	{
+		maxpending = maxpending ? maxpending * 2 : 64;
+		pending = pending ? repalloc_huge(pending, sizeof(PendingFrame) * maxpending)
+			: palloc(sizeof(PendingFrame) * maxpending);
+	}
+	p = &pending[npending++];
+	p->stream_id = (npending > 1 && strcmp(pending[npending - 2].stream_id, stream_id) == 0)
+		? pending[npending - 2].stream_id : pstrdup(stream_id);
+	p->sequence = frame->sequence;
+	p->latency_ms = frame->latency_ms;
+	p->status = frame->status;
+	p->message = BuildMessage(stream_id, frame);
+	p->nest_level = GetCurrentTransactionNestLevel();
+	MemoryContextSwitchTo(old);
+}
+
+/* A coalesced reference to count frames of one stream. */
+static char *
+BuildReference(const char *stream_id, int count, int64 first, int64 last)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"stream_id\": ");
+	escape_json(&buf, stream_id);
+	appendStringInfo(&buf, ", \"coalesced\": true, \"count\": %d, \"first_sequence\": " INT64_FORMAT
+					 ", \"last_sequence\": " INT64_FORMAT "}", count, first, last);
+	return buf.data;
+}
+
+/*
+ * Announces every queued frame: stream by stream in order of first appearance,
+ * each stream's frames in the order they were stored, or one reference when a
+ * stream has more than streamflow.notify_max_frames of them.
+ */
+static void
+AnnounceAll(void)
+{
+	bool	   *done = palloc0(sizeof(bool) * npending);
+	int			i,
+				j;
+
+	for (i = 0; i < npending; i++)
+	{
+		const char *sid = pending[i].stream_id;
+		char	   *channel = psprintf("datastreams/%s", sid);
+		int			count = 0;
+		int64		first = PG_INT64_MAX;
+		int64		last = 0;
+
+		if (done[i])
+			continue;
+		for (j = i; j < npending; j++)
+			if (strcmp(pending[j].stream_id, sid) == 0)
+			{
+				count++;
+				first = Min(first, pending[j].sequence);
+				last = Max(last, pending[j].sequence);
+			}
+		if (bus_notify_max_frames >= 0 && count > bus_notify_max_frames)
+			Async_Notify(channel, BuildReference(sid, count, first, last));
+		for (j = i; j < npending; j++)
+			if (strcmp(pending[j].stream_id, sid) == 0)
+			{
+				if (count <= bus_notify_max_frames || bus_notify_max_frames < 0)
+					Async_Notify(channel, pending[j].message);
+				done[j] = true;
+			}
+	}
+}
+
+/* Announces at pre-commit; forgets the queue when the transaction ends. */
+static void
+BusXactCallback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (npending > 0)
+				AnnounceAll();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (npending > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot PREPARE a transaction that ingested frames"),
+						 errdetail("Frames are announced with NOTIFY, which prepared transactions cannot send.")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			pending = NULL;		/* freed with TopTransactionContext */
+			npending = maxpending = 0;
+			break;
+		default:
+			break;
+	}
+}
+
+/* Drops frames of an aborted subtransaction; hands a committed one's to its parent. */
+static void
+BusSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+				   SubTransactionId parentSubid, void *arg)
+{
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		while (npending > 0 && pending[npending - 1].nest_level >= level)
+			npending--;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		int			i;
+
+		for (i = npending - 1; i >= 0 && pending[i].nest_level >= level; i--)
+			pending[i].nest_level = level - 1;
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * frame.h: a frame on its way into a stream, and seed 002's rules for it.
+ */
+#ifndef STREAMFLOW_FRAME_H
+#define STREAMFLOW_FRAME_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+#include "stream_head.h"
+
+typedef struct Frame
+{
+	int64		sequence;		/* as given, or assigned by AssignFrame */
+	bool		has_sequence;	/* the client gave a sequence */
+	Jsonb	   *payload;		/* must be a JSON object */
+	int32		latency_ms;		/* clamped to >= 0 */
+	const char *status;			/* ok | late | error; NULL until decided */
+	Jsonb	   *metadata;		/* NULL when none */
+	Jsonb	   *raw;			/* the frame as received, for stream_errors */
+	List	   *violations;		/* what is wrong with it; NIL when valid */
+	bool		stored;			/* set by StoreFrames; false for a duplicate */
+} Frame;
+
+extern void FrameFromJson(JsonbValue *elem, Frame *frame, const char *path);
+extern void CheckFrame(Frame *frame, const char *path);
+extern void AssignFrame(Frame *frame, StreamHead *head);
+extern Jsonb *FrameToJsonb(const Frame *frame);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * ingest.c: ingest() and ingest_batch(), and the core they share.
+ *
+ * Order (DESIGN.md): rules, then store, then publish at commit.  The stream's
+ * head row is locked first, so concurrent sessions take turns per stream.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "bus.h"
+#include "frame_store.h"
+#include "ingest.h"
+#include "violations.h"
+
+PG_FUNCTION_INFO_V1(streamflow_ingest);
+PG_FUNCTION_INFO_V1(streamflow_ingest_batch);
+
+/* Parses ingest_batch's on_error argument. */
+static OnError
+ParseOnError(const char *s)
+{
+	if (strcmp(s, "raise") == 0)
+		return ON_ERROR_RAISE;
+	if (strcmp(s, "skip") == 0)
+		return ON_ERROR_SKIP;
+	if (strcmp(s, "dead_letter") == 0)
+		return ON_ERROR_DEAD_LETTER;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value \"%s\" for on_error", s),
+			 errhint("Valid values are: raise, skip, dead_letter.")));
+	pg_unreachable();
+}
+
+/*
+ * Runs frames through the rules, stores the valid ones, queues the stored ones
+ * for the bus and updates the stream's head.  Frames already carry the
+ * violations found while parsing them.  Caller holds the head lock and SPI.
+ */
+void
+IngestFrames(StreamHead *head, Frame **frames, int n, bool batch, OnError on_error,
+			 const char *source, IngestResult *result)
+{
+	Frame	  **valid = palloc(sizeof(Frame *) * Max(n, 1));
+	int			nvalid = 0;
+	int			i;
+
+	memset(result, 0, sizeof(IngestResult));
+	for (i = 0; i < n; i++)
+	{
+		Frame	   *f = frames[i];
+
+		CheckFrame(f, batch ? psprintf("$[%d]", i) : "$");
+		if (f->violations == NIL)
+		{
+			AssignFrame(f, head);
+			valid[nvalid++] = f;
+			continue;
+		}
+		if (on_error == ON_ERROR_RAISE)
+			RaiseViolations(f->violations,
+							!batch ? psprintf("frame rejected by stream \"%s\"", head->id)
+							: psprintf("frame %d of the batch rejected by stream \"%s\"", i, head->id));
+		if (f->raw == NULL)
+			f->raw = FrameToJsonb(f);
+		if (on_error == ON_ERROR_DEAD_LETTER)
+			RecordRejection(head->id, source, f, true);
+		result->rejected++;
+	}
+
+	result->stored = StoreFrames(head->id, valid, nvalid);
+	for (i = 0; i < nvalid; i++)
+	{
+		Frame	   *f = valid[i];
+
+		if (!f->stored)
+		{
+			if (!f->has_sequence)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("sequence " INT64_FORMAT " assigned in stream \"%s\" is already taken",
+								f->sequence, head->id),
+						 errdetail("streamflow.stream_state.last_sequence is behind the stored frames."),
+						 errhint("Frames must be written through streamflow.ingest(), not inserted directly.")));
+			result->duplicates++;
+			continue;
+		}
+		if (result->first_sequence == 0)
+			result->first_sequence = f->sequence;
+		result->last_sequence = f->sequence;
+		BusQueueFrame(head->id, f);
+	}
+	UpdateStreamHead(head, result->stored, result->duplicates, result->rejected);
+}
+
+/* SQL: ingest(stream, payload, sequence, latency_ms, status, metadata) returns frames */
+Datum
+streamflow_ingest(PG_FUNCTION_ARGS)
+{
+	char	   *stream;
+	Frame		frame = {0};
+	Frame	   *frames[1] = {&frame};
+	StreamHead	head;
+	IngestResult result;
+	HeapTuple	tuple;
+	Datum		row;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("stream must not be null")));
+	stream = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	frame.payload = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	frame.has_sequence = !PG_ARGISNULL(2);
+	frame.sequence = frame.has_sequence ? PG_GETARG_INT64(2) : 0;
+	frame.latency_ms = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT32(3);
+	frame.status = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	frame.metadata = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+
+	SPI_connect();
+	LockStreamHead(stream, &head);
+	IngestFrames(&head, frames, 1, false, ON_ERROR_RAISE, "sql", &result);
+	tuple = FetchFrame(head.id, frame.sequence);
+	row = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
+	SPI_finish();
+	PG_RETURN_DATUM(row);
+}
+
+/* Reads the frames of a JSON array; a non-array is rejected outright. */
+static Frame **
+FramesFromArray(Jsonb *array, int *n)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	Frame	  **frames;
+	int			i = 0;
+
+	if (!JB_ROOT_IS_ARRAY(array) || JB_ROOT_IS_SCALAR(array))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("frames must be a JSON array"),
+				 errhint("Pass an array of {sequence, payload, latency_ms, status, metadata} objects.")));
+	*n = JB_ROOT_COUNT(array);
+	frames = palloc(sizeof(Frame *) * Max(*n, 1));
+	it = JsonbIteratorInit(&array->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		frames[i] = palloc(sizeof(Frame));
+		FrameFromJson(&v, frames[i], psprintf("$[%d]", i));
+		i++;
+	}
+	return frames;
+}
+
+/* SQL: ingest_batch(stream, frames, on_error) returns (ingested, duplicates, rejected, first_sequence, last_sequence) */
+Datum
+streamflow_ingest_batch(PG_FUNCTION_ARGS)
+{
+	char	   *stream;
+	Jsonb	   *array;
+	OnError		on_error;
+	Frame	  **frames;
+	int			n;
+	StreamHead	head;
+	IngestResult result;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("stream and frames must not be null")));
+	stream = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	array = PG_GETARG_JSONB_P(1);
+	on_error = ParseOnError(PG_ARGISNULL(2) ? "raise" : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "ingest_batch must return a record");
+	frames = FramesFromArray(array, &n);
+
+	SPI_connect();
+	LockStreamHead(stream, &head);
+	IngestFrames(&head, frames, n, true, on_error, "sql", &result);
+	SPI_finish();
+
+	values[0] = Int32GetDatum(result.stored);
+	values[1] = Int32GetDatum(result.duplicates);
+	values[2] = Int32GetDatum(result.rejected);
+	values[3] = Int64GetDatum(result.first_sequence);
+	values[4] = Int64GetDatum(result.last_sequence);
+	nulls[3] = nulls[4] = result.stored == 0;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

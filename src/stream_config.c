@@ -1,0 +1,184 @@
+/*
+ * stream_config.c: what a stream or service config may contain.
+ *
+ * The tables below are the whole vocabulary of DESIGN.md's stream and service
+ * configs (seeds 000, 001 and 002); normalize_stream_config() and
+ * normalize_service_config() run them through NormalizeOptions.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+#include "jsonb_util.h"
+#include "options.h"
+#include "stream_config.h"
+
+PG_FUNCTION_INFO_V1(streamflow_normalize_stream_config);
+PG_FUNCTION_INFO_V1(streamflow_normalize_service_config);
+
+static void CheckBinding(JsonbContainer *binding, const char *noun, const char *path);
+
+static const char *const stream_statuses[] = {"inactive", "active", "paused", NULL};
+static const char *const stream_types[] = {"websocket", "sse", "polling", "webhook", NULL};
+static const char *const directions[] = {"source-to-destination", "bidirectional", NULL};
+static const char *const data_formats[] = {"json", "text", "binary", NULL};
+static const char *const protocols[] = {"ws", "wss", "http", "https", "http-sse",
+"http-polling", NULL};
+static const char *const bp_strategies[] = {"drop_oldest", "drop_newest", "block", "sample",
+NULL};
+const char *const StreamTransforms[] = {"passthrough", "lowercase", "uppercase", "sum",
+	"average", "count", "filter", "map", "flatten", "json_parse", "json_stringify", NULL};
+static const char *const mux_strategies[] = {"round-robin", "broadcast", NULL};
+static const char *const service_directions[] = {"inbound", "outbound", "bidirectional", NULL};
+static const char *const attribute_types[] = {"string", "number", "integer", "boolean",
+"object", "array", "null", "any", NULL};
+
+static const OptionSpec retry_policy_options[] = {
+	{"max_retries", OPT_INT, .min = 0},
+	{"backoff_ms", OPT_INT, .min = 0},
+	{"max_backoff_ms", OPT_INT, .min = 0},
+	{"exponential", OPT_BOOL},
+	{"jitter", OPT_BOOL},
+	{NULL}
+};
+
+static const OptionSpec binding_options[] = {
+	{"source_attribute", OPT_TEXT, .required = true},
+	{"destination_attribute", OPT_TEXT, .required = true},
+	{"transform", OPT_ENUM, .values = StreamTransforms},
+	{"required", OPT_BOOL},
+	{"aggregation_window_ms", OPT_INT, .min = 1},
+	{"jsonpath", OPT_JSONPATH},
+	{NULL}
+};
+
+static const OptionSpec backpressure_options[] = {
+	{"max_queue_size", OPT_INT, .min = 1},
+	{"strategy", OPT_ENUM, .values = bp_strategies},
+	{NULL}
+};
+
+static const OptionSpec batching_options[] = {
+	{"batch_size", OPT_INT, .min = 1},
+	{"batch_timeout_ms", OPT_INT, .min = 0},
+	{NULL}
+};
+
+static const OptionSpec dead_letter_options[] = {
+	{"enabled", OPT_BOOL},
+	{"max_retries", OPT_INT, .min = 0},
+	{"retention_hours", OPT_INT, .min = 1},
+	{"queue_service_id", OPT_TEXT},
+	{NULL}
+};
+
+static const OptionSpec multiplexing_options[] = {
+	{"enabled", OPT_BOOL},
+	{"destinations", OPT_STRING_LIST},
+	{"strategy", OPT_ENUM, .values = mux_strategies},
+	{NULL}
+};
+
+static const OptionSpec aggregation_options[] = {
+	{"enabled", OPT_BOOL},
+	{"sources", OPT_STRING_LIST},
+	{"merge_strategy", OPT_TEXT},
+	{"deduplication", OPT_BOOL},
+	{"dedup_key", OPT_TEXT},
+	{NULL}
+};
+
+/* Every key a stream config may hold (DESIGN.md, "Streams and services"). */
+static const OptionSpec stream_options[] = {
+	{"name", OPT_NAME, .required = true},
+	{"id", OPT_IDENT, .alias = "stream_id"},
+	{"symbol", OPT_UPPER},
+	{"description", OPT_TEXT},
+	{"frequency", OPT_DURATION},
+	{"sla_ms", OPT_INT_CLAMP, .min = 0},
+	{"status", OPT_ENUM, .values = stream_statuses},
+	{"metadata", OPT_OBJECT},
+	{"account_id", OPT_TEXT},
+	{"stream_type", OPT_ENUM, .values = stream_types},
+	{"direction", OPT_ENUM, .values = directions},
+	{"data_format", OPT_ENUM, .values = data_formats},
+	{"realtime_protocol", OPT_ENUM, .values = protocols},
+	{"buffer_size", OPT_INT, .min = 1},
+	{"polling_interval_ms", OPT_INT, .min = 1},
+	{"retry_policy", OPT_RECORD, .fields = retry_policy_options},
+	{"data_schema", OPT_SCHEMA},
+	{"attribute_bindings", OPT_RECORD_LIST, .fields = binding_options, .check = CheckBinding},
+	{"source_service_id", OPT_TEXT},
+	{"destination_service_id", OPT_TEXT},
+	{"source_url", OPT_URL},
+	{"destination_url", OPT_URL},
+	{"auth_headers", OPT_STRING_MAP},
+	{"backpressure", OPT_RECORD, .fields = backpressure_options},
+	{"batching", OPT_RECORD, .fields = batching_options},
+	{"dead_letter_queue", OPT_RECORD, .fields = dead_letter_options},
+	{"multiplexing", OPT_RECORD, .fields = multiplexing_options},
+	{"aggregation", OPT_RECORD, .fields = aggregation_options},
+	{"retention", OPT_INTERVAL},
+	{"webhook_secret", OPT_SECRET},
+	{NULL}
+};
+
+static const OptionSpec attribute_options[] = {
+	{"name", OPT_NAME, .required = true},
+	{"type", OPT_ENUM, .values = attribute_types},
+	{"description", OPT_TEXT},
+	{"required", OPT_BOOL},
+	{NULL}
+};
+
+/* Every key a service config may hold (seed 000, "Setup Procedures"). */
+static const OptionSpec service_options[] = {
+	{"name", OPT_NAME, .required = true},
+	{"id", OPT_IDENT, .alias = "service_id"},
+	{"service_type", OPT_TEXT},
+	{"workflow_id", OPT_TEXT},
+	{"input_attributes", OPT_RECORD_LIST, .fields = attribute_options},
+	{"output_attributes", OPT_RECORD_LIST, .fields = attribute_options},
+	{"supports_realtime", OPT_BOOL},
+	{"stream_direction", OPT_ENUM, .values = service_directions},
+	{NULL}
+};
+
+/* filter and map evaluate a jsonpath, so a binding using them must give one. */
+static void
+CheckBinding(JsonbContainer *binding, const char *noun, const char *path)
+{
+	JsonbValue *transform = JsonbObjectGet(binding, "transform");
+	JsonbValue *jsonpath = JsonbObjectGet(binding, "jsonpath");
+	bool		needs_path;
+
+	needs_path = transform && transform->type == jbvString &&
+		((transform->val.string.len == 6 && strncmp(transform->val.string.val, "filter", 6) == 0) ||
+		 (transform->val.string.len == 3 && strncmp(transform->val.string.val, "map", 3) == 0));
+	if (needs_path && (jsonpath == NULL || jsonpath->type == jbvNull))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s.jsonpath\" is required by transform \"%.*s\"",
+						noun, path, transform->val.string.len, transform->val.string.val),
+				 errhint("filter takes a jsonpath predicate such as \"$ ? (@ > 10)\"; map takes an expression such as \"$[*].price\".")));
+}
+
+/* SQL: normalize_stream_config(config jsonb, partial boolean) returns jsonb */
+Datum
+streamflow_normalize_stream_config(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *config = PG_GETARG_JSONB_P(0);
+	bool		partial = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
+
+	PG_RETURN_JSONB_P(NormalizeOptions(config, stream_options, "stream", partial));
+}
+
+/* SQL: normalize_service_config(config jsonb) returns jsonb */
+Datum
+streamflow_normalize_service_config(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *config = PG_GETARG_JSONB_P(0);
+
+	PG_RETURN_JSONB_P(NormalizeOptions(config, service_options, "service", false));
+}

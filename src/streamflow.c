@@ -1,0 +1,25 @@
+/*
+ * streamflow.c: module entry point.  _PG_init only delegates to the
+ * subsystems, each of which defines its own GUCs and hooks.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "bus.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Loads the subsystems. */
+void
+_PG_init(void)
+{
+	if (IsBinaryUpgrade)
+		return;
+	BusInit();
+	MarkGUCPrefixReserved("streamflow");
+}
