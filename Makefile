@@ -13,7 +13,6 @@ REGRESS_WORKDIR ?= ./tmp_check
 REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=$(REGRESS_WORKDIR)/instance --outputdir=$(REGRESS_WORKDIR)
 
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Isrc
-SHLIB_LINK = 
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -26,14 +25,20 @@ deps:
 	bash scripts/deps.sh
 
 demo: deps
-	$(MAKE) all
-	$(MAKE) install
+	$(MAKE) -s all
+	$(MAKE) -s install >/dev/null
 	bash scripts/demo.sh start
 
 demo-stop:
 	bash scripts/demo.sh stop
 
 test: deps
-	$(MAKE) all
-	$(MAKE) install
+	$(MAKE) -s all
+	$(MAKE) -s install >/dev/null
 	bash scripts/test.sh
+
+# Benchmarks (never part of make test): side-by-side ratios on a throwaway cluster.
+bench: deps
+	$(MAKE) -s all
+	$(MAKE) -s install >/dev/null
+	bash scripts/bench.sh

@@ -168,7 +168,7 @@ LANGUAGE plpgsql
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	cfg jsonb := streamflow.normalize_service_config(config);
+	cfg jsonb := streamflow.normalize_service_config(streamflow.require_config(config, 'service'));
 	svc streamflow.services;
 BEGIN
 	IF NOT cfg ? 'id' THEN
@@ -269,6 +269,21 @@ AS $$
 	ON CONFLICT (stream_id) DO UPDATE SET webhook_secret = excluded.webhook_secret, rotated_at = now();
 $$;
 
+-- Raises 22023 when a config argument is SQL NULL.
+CREATE FUNCTION @extschema@.require_config(config jsonb, what text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF config IS NULL THEN
+		RAISE EXCEPTION 'a % config must be a JSON object', what
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = 'The value given is NULL.';
+	END IF;
+	RETURN config;
+END
+$$;
+
 -- Creates a stream from a seed-style config body; returns it as get_stream would.
 CREATE FUNCTION @extschema@.create_stream(config jsonb)
 RETURNS jsonb
@@ -277,7 +292,7 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	cfg jsonb := '{"status": "inactive", "sla_ms": 0, "metadata": {}}'::jsonb
-				 || streamflow.normalize_stream_config(config, false);
+				 || streamflow.normalize_stream_config(streamflow.require_config(config, 'stream'), false);
 	st streamflow.streams;
 BEGIN
 	IF NOT cfg ? 'id' THEN
@@ -326,7 +341,7 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	sid text := streamflow.stream_id(stream);
-	cfg jsonb := streamflow.normalize_stream_config(patch, true);
+	cfg jsonb := streamflow.normalize_stream_config(streamflow.require_config(patch, 'stream'), true);
 	st streamflow.streams;
 BEGIN
 	IF cfg ? 'id' AND cfg->>'id' IS DISTINCT FROM sid THEN

@@ -36,7 +36,7 @@ typedef struct PendingFrame
 	int64		sequence;
 	int32		latency_ms;
 	const char *status;
-	char	   *message;		/* the announcement, or NULL once coalesced */
+	Jsonb	   *payload;		/* copied; turned into a message only if sent */
 	int			nest_level;		/* subtransaction that stored it */
 } PendingFrame;
 
@@ -69,14 +69,14 @@ BusInit(void)
 
 /* The announcement of one frame, or its reference when too large. */
 static char *
-BuildMessage(const char *stream_id, const Frame *frame)
+BuildMessage(const PendingFrame *frame)
 {
 	StringInfoData buf;
 	int			head_len;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"stream_id\": ");
-	escape_json(&buf, stream_id);
+	escape_json(&buf, frame->stream_id);
 	appendStringInfo(&buf, ", \"sequence\": " INT64_FORMAT ", \"status\": \"%s\", \"latency_ms\": %d",
 					 frame->sequence, frame->status, frame->latency_ms);
 	head_len = buf.len;
@@ -113,8 +113,9 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 		? pending[npending - 2].stream_id : pstrdup(stream_id);
 	p->sequence = frame->sequence;
 	p->latency_ms = frame->latency_ms;
-	p->status = frame->status;
-	p->message = BuildMessage(stream_id, frame);
+	p->status = pstrdup(frame->status);
+	p->payload = palloc(VARSIZE(frame->payload));
+	memcpy(p->payload, frame->payload, VARSIZE(frame->payload));
 	p->nest_level = GetCurrentTransactionNestLevel();
 	MemoryContextSwitchTo(old);
 }
@@ -168,7 +169,7 @@ AnnounceAll(void)
 			if (strcmp(pending[j].stream_id, sid) == 0)
 			{
 				if (count <= bus_notify_max_frames || bus_notify_max_frames < 0)
-					Async_Notify(channel, pending[j].message);
+					Async_Notify(channel, BuildMessage(&pending[j]));
 				done[j] = true;
 			}
 	}

@@ -180,12 +180,12 @@ CheckDuration(const char *noun, const char *path, const char *s)
 	if (*p == '.')
 		for (p++; isdigit((unsigned char) *p); p++)
 			digits = true;
-	if (!digits || !(strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 ||
-					 strcmp(p, "m") == 0 || strcmp(p, "h") == 0))
+	if (!digits || strtod(s, NULL) <= 0 ||
+		!(strcmp(p, "ms") == 0 || strcmp(p, "s") == 0 || strcmp(p, "m") == 0 || strcmp(p, "h") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value \"%s\" for %s \"%s\"", s, noun, path),
-				 errhint("Give a number followed by ms, s, m or h, such as \"100ms\" or \"1s\".")));
+				 errhint("Give a positive number followed by ms, s, m or h, such as \"100ms\" or \"1s\".")));
 }
 
 /*

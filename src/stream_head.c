@@ -56,13 +56,14 @@ streamflow_stream_id(PG_FUNCTION_ARGS)
 {
 	char	   *stream = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext spi;
+	char	   *id;
 	text	   *result;
 
 	SPI_connect();
-	spi = MemoryContextSwitchTo(caller);
-	result = cstring_to_text(ResolveStreamId(stream));
-	MemoryContextSwitchTo(spi);
+	id = ResolveStreamId(stream);
+	/* SPI calls leave SPI's own context current; the result must outlive it */
+	MemoryContextSwitchTo(caller);
+	result = cstring_to_text(id);
 	SPI_finish();
 	PG_RETURN_TEXT_P(result);
 }

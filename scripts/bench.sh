@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make bench: starts a throwaway cluster and runs the benchmarks in test/bench,
+# each comparing streamflow with a baseline side by side in one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${STREAMFLOW_BENCH_DIR:-/tmp/streamflow-bench}
+port=${STREAMFLOW_BENCH_PORT:-5493}
+db=bench
+
+bash scripts/cluster.sh stop "$dir" 2>/dev/null || true
+rm -rf "$dir"
+bash scripts/cluster.sh start "$dir" "$port" "$db"
+trap 'bash scripts/cluster.sh stop "$dir"' EXIT
+bash scripts/cluster.sh psql "$dir" "$port" "$db" -qc "CREATE EXTENSION streamflow"
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(psql --version | head -1)"
+echo
+echo "== ingest: 10,000 ~1 KB frames in one transaction (median of ${REPS:-5}; ratio = time / plain INSERTs)"
+test/bench/ingest_bench.sh bash scripts/cluster.sh psql "$dir" "$port" "$db"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make test: pg_regress (make installcheck on a temporary instance), pgTAP
+# (pg_prove) and the integration tests (node --test) against a throwaway
+# cluster.  Run after the extension is built and installed; exits non-zero on
+# any failure and ends with one "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+run_dir=${STREAMFLOW_TEST_DIR:-/tmp/streamflow-test}
+port=${STREAMFLOW_TEST_PORT:-5491}
+db=streamflow_test
+passed=0
+failed=0
+
+step() { echo; echo "== $*"; }
+result() {
+	if [ "$1" -eq 0 ]; then passed=$((passed + 1)); echo "ok: $2"
+	else failed=$((failed + 1)); echo "FAILED: $2"; fi
+}
+
+# pg_regress must run as postgres, which may not be able to read this checkout:
+# it runs from a copy in a directory postgres owns.
+step "pg_regress (make installcheck)"
+rm -rf "$run_dir/regress"
+mkdir -p "$run_dir/regress/src"
+tar -C "$repo" --exclude=.git --exclude=node_modules --exclude=tmp_check -cf - . | tar -C "$run_dir/regress/src" -xf -
+chown -R postgres: "$run_dir"
+runuser -u postgres -- make -s -C "$run_dir/regress/src" installcheck REGRESS_WORKDIR="$run_dir/regress/work"
+rc=$?
+if [ $rc -ne 0 ] && [ -f "$run_dir/regress/work/regression.diffs" ]; then
+	cat "$run_dir/regress/work/regression.diffs"
+fi
+result $rc "pg_regress"
+
+step "throwaway cluster on port $port"
+bash scripts/cluster.sh stop "$run_dir/cluster" 2>/dev/null
+rm -rf "$run_dir/cluster"
+bash scripts/cluster.sh start "$run_dir/cluster" "$port" "$db" || exit 1
+trap 'bash scripts/cluster.sh stop "$run_dir/cluster"' EXIT
+psql_db() { bash scripts/cluster.sh psql "$run_dir/cluster" "$port" "$db" -v ON_ERROR_STOP=1 -q "$@"; }
+psql_db -c "CREATE EXTENSION streamflow; CREATE EXTENSION pgtap; CREATE EXTENSION pg_cron;" || exit 1
+
+step "pgTAP (pg_prove test/pgtap)"
+pg_prove -h "$run_dir/cluster" -p "$port" -U postgres -d "$db" test/pgtap/*.sql
+result $? "pgTAP"
+
+step "integration tests (node --test test/integration)"
+PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db \
+	node --test --test-concurrency=1 test/integration/
+result $? "integration"
+
+echo
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
