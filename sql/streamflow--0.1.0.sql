@@ -150,14 +150,14 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 -- Services
 -------------------------------------------------------------------------------
 
--- Renders a service row as the seed's JSON body (nulls left out).
-CREATE FUNCTION @extschema@.service_json(s @extschema@.services)
+-- Renders a stream or service row as its config JSON, null columns left out.
+CREATE FUNCTION @extschema@.row_json(r anyelement)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
-	FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(s)) AS e
+	FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(r)) AS e
 	WHERE e.value <> 'null'::jsonb
 $$;
 
@@ -182,7 +182,7 @@ BEGIN
 	SELECT (jsonb_populate_record(NULL::streamflow.services,
 								  cfg || jsonb_build_object('created_at', now()))).*
 	RETURNING * INTO svc;
-	RETURN streamflow.service_json(svc);
+	RETURN streamflow.row_json(svc);
 END
 $$;
 
@@ -199,7 +199,7 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'service "%" does not exist', service USING ERRCODE = 'undefined_object';
 	END IF;
-	RETURN streamflow.service_json(svc);
+	RETURN streamflow.row_json(svc);
 END
 $$;
 
@@ -225,17 +225,6 @@ $$;
 -------------------------------------------------------------------------------
 -- Streams
 -------------------------------------------------------------------------------
-
--- Renders a stream row as its config JSON (nulls and internal state left out).
-CREATE FUNCTION @extschema@.stream_json(s @extschema@.streams)
-RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
-	FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(s)) AS e
-	WHERE e.value <> 'null'::jsonb
-$$;
 
 -- Checks that the services a normalised config names exist (22023 otherwise).
 CREATE FUNCTION @extschema@.check_stream_services(cfg jsonb)
@@ -314,7 +303,7 @@ BEGIN
 	RETURNING * INTO st;
 	INSERT INTO streamflow.stream_state (stream_id) VALUES (st.id);
 	PERFORM streamflow.set_stream_secret(st.id, cfg->>'webhook_secret');
-	RETURN streamflow.stream_json(st);
+	RETURN streamflow.row_json(st);
 END
 $$;
 
@@ -376,7 +365,7 @@ BEGIN
 	IF cfg ? 'webhook_secret' THEN
 		PERFORM streamflow.set_stream_secret(sid, cfg->>'webhook_secret');
 	END IF;
-	RETURN streamflow.stream_json(st);
+	RETURN streamflow.row_json(st);
 END
 $$;
 
@@ -386,10 +375,10 @@ RETURNS jsonb
 LANGUAGE sql STABLE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT streamflow.stream_json(s) FROM streamflow.streams s WHERE s.id = streamflow.stream_id(stream)
+	SELECT streamflow.row_json(s) FROM streamflow.streams s WHERE s.id = streamflow.stream_id(stream)
 $$;
 
--- Drops a stream with its frames, state and secret.
+-- Drops a stream with its frames, state, secret, errors and dead letters.
 CREATE FUNCTION @extschema@.drop_stream(stream text)
 RETURNS boolean
 LANGUAGE plpgsql
@@ -399,6 +388,8 @@ DECLARE
 	sid text := streamflow.stream_id(stream);
 BEGIN
 	DELETE FROM streamflow.frames WHERE stream_id = sid;
+	DELETE FROM streamflow.stream_errors WHERE stream_id = sid;
+	DELETE FROM streamflow.dead_letters WHERE stream_id = sid;
 	DELETE FROM streamflow.streams WHERE id = sid;
 	RETURN true;
 END
@@ -591,8 +582,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.latest_frame(text),
 	@extschema@.normalize_stream_config(jsonb, boolean),
 	@extschema@.normalize_service_config(jsonb),
-	@extschema@.stream_json(@extschema@.streams),
-	@extschema@.service_json(@extschema@.services)
+	@extschema@.row_json(anyelement)
 	TO streamflow_reader;
 
 GRANT EXECUTE ON FUNCTION

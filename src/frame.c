@@ -130,7 +130,15 @@ void
 AssignFrame(Frame *frame, StreamHead *head)
 {
 	if (!frame->has_sequence)
+	{
+		if (head->last_sequence == PG_INT64_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("stream \"%s\" has no sequence left to assign", head->id),
+					 errdetail("Its latest sequence is " INT64_FORMAT ".", head->last_sequence),
+					 errhint("Give frames explicit sequences, or start a new stream.")));
 		frame->sequence = head->last_sequence + 1;
+	}
 	head->last_sequence = Max(head->last_sequence, frame->sequence);
 	if (frame->status == NULL)
 		frame->status = "ok";
