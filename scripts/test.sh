@@ -47,7 +47,7 @@ result $? "pgTAP"
 
 step "integration tests (node --test test/integration)"
 PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db \
-	node --test --test-concurrency=1 test/integration/
+	node --test test/integration/
 result $? "integration"
 
 echo

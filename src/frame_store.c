@@ -141,11 +141,18 @@ RecordRejection(const char *stream_id, const char *source, Frame *frame, bool de
 	if (!dead_letter)
 		return;
 
-	args[1] = CStringGetTextDatum(psprintf("%s: %s", first->path, first->message));
-	plan = KeptPlan(&dead_letter_plan,
-					  "INSERT INTO streamflow.dead_letters (stream_id, reason, frame, last_error)"
-					  " VALUES ($1, 'rejected', $3, $2)",
-					  4, argtypes);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not dead-letter a frame of stream \"%s\"", stream_id);
+	{
+		Oid			dl_types[3] = {TEXTOID, JSONBOID, TEXTOID};
+		Datum		dl_args[3];
+
+		dl_args[0] = args[0];
+		dl_args[1] = args[2];
+		dl_args[2] = CStringGetTextDatum(psprintf("%s: %s", first->path, first->message));
+		plan = KeptPlan(&dead_letter_plan,
+						"INSERT INTO streamflow.dead_letters (stream_id, reason, frame, last_error)"
+						" VALUES ($1, 'rejected', $2, $3)",
+						3, dl_types);
+		if (SPI_execute_plan(plan, dl_args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not dead-letter a frame of stream \"%s\"", stream_id);
+	}
 }
