@@ -17,3 +17,6 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(psql 
 echo
 echo "== ingest: 10,000 ~1 KB frames in one transaction (median of ${REPS:-5}; ratio = time / plain INSERTs)"
 test/bench/ingest_bench.sh bash scripts/cluster.sh psql "$dir" "$port" "$db"
+echo
+echo "== single frames: one per transaction, pgbench, ${SECS:-5} s runs, median of ${REPS:-3} (ratio = ingest tps / INSERT tps)"
+test/bench/single_bench.sh "$dir" "$port" "$db"
