@@ -19,11 +19,18 @@
 
 static const char *const frame_statuses[] = {"ok", "late", "error", NULL};
 
-/* "$.key" under path. */
+/* The JSON path of a frame: "$" alone, "$[i]" in a batch (built only on error). */
 static char *
-SubPath(const char *path, const char *key)
+FramePath(const Frame *frame)
 {
-	return psprintf("%s.%s", path, key);
+	return frame->index < 0 ? pstrdup("$") : psprintf("$[%d]", frame->index);
+}
+
+/* The JSON path of one key of a frame. */
+static char *
+SubPath(const Frame *frame, const char *key)
+{
+	return psprintf("%s.%s", FramePath(frame), key);
 }
 
 /*
@@ -31,7 +38,7 @@ SubPath(const char *path, const char *key)
  * latency_ms, status, metadata}) into frame, recording what does not fit.
  */
 void
-FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
+FrameFromJson(JsonbValue *elem, Frame *frame, int index)
 {
 	JsonbIterator *it;
 	JsonbValue	k,
@@ -39,10 +46,11 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
 	JsonbIteratorToken tok;
 
 	memset(frame, 0, sizeof(Frame));
+	frame->index = index;
 	frame->raw = JsonbValueToJsonb(elem);
 	if (elem->type != jbvBinary || !JsonContainerIsObject(elem->val.binary.data))
 	{
-		AddViolation(&frame->violations, path, "type",
+		AddViolation(&frame->violations, FramePath(frame), "type",
 					 "a frame must be a JSON object with a payload, not %s",
 					 JsonbValueTypeName(elem));
 		return;
@@ -63,7 +71,7 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
 		else if (strcmp(key, "sequence") == 0)
 		{
 			if (!JsonbValueGetInt64(&v, &frame->sequence))
-				AddViolation(&frame->violations, SubPath(path, key), "type",
+				AddViolation(&frame->violations, SubPath(frame, key), "type",
 							 "sequence must be an integer, not %s", JsonbValueToCString(&v));
 			else
 				frame->has_sequence = true;
@@ -73,7 +81,7 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
 			int64		n;
 
 			if (!JsonbValueGetInt64(&v, &n) || n > PG_INT32_MAX || n < PG_INT32_MIN)
-				AddViolation(&frame->violations, SubPath(path, key), "type",
+				AddViolation(&frame->violations, SubPath(frame, key), "type",
 							 "latency_ms must be an integer, not %s", JsonbValueToCString(&v));
 			else
 				frame->latency_ms = (int32) n;
@@ -81,7 +89,7 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
 		else if (strcmp(key, "status") == 0)
 		{
 			if (v.type != jbvString)
-				AddViolation(&frame->violations, SubPath(path, key), "type",
+				AddViolation(&frame->violations, SubPath(frame, key), "type",
 							 "status must be a string, not %s", JsonbValueTypeName(&v));
 			else
 				frame->status = pnstrdup(v.val.string.val, v.val.string.len);
@@ -89,7 +97,7 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
 		else if (strcmp(key, "metadata") == 0)
 			frame->metadata = JsonbValueToJsonb(&v);
 		else
-			AddViolation(&frame->violations, SubPath(path, key), "additionalProperties",
+			AddViolation(&frame->violations, SubPath(frame, key), "additionalProperties",
 						 "unknown frame key \"%s\"; a frame has sequence, payload, latency_ms, status and metadata",
 						 key);
 	}
@@ -100,23 +108,23 @@ FrameFromJson(JsonbValue *elem, Frame *frame, const char *path)
  * positive, status known, metadata an object; clamps negative latency.
  */
 void
-CheckFrame(Frame *frame, const char *path)
+CheckFrame(Frame *frame)
 {
 	if (frame->payload == NULL)
-		AddViolation(&frame->violations, SubPath(path, "payload"), "required",
+		AddViolation(&frame->violations, SubPath(frame, "payload"), "required",
 					 "payload is required");
 	else if (!JB_ROOT_IS_OBJECT(frame->payload))
-		AddViolation(&frame->violations, SubPath(path, "payload"), "type",
+		AddViolation(&frame->violations, SubPath(frame, "payload"), "type",
 					 "payload must be a JSON object, not %s",
 					 JB_ROOT_IS_SCALAR(frame->payload) ? "a scalar" : "an array");
 	if (frame->has_sequence && frame->sequence <= 0)
-		AddViolation(&frame->violations, SubPath(path, "sequence"), "minimum",
+		AddViolation(&frame->violations, SubPath(frame, "sequence"), "minimum",
 					 "sequence must be positive, not " INT64_FORMAT, frame->sequence);
 	if (frame->status && !ValueInList(frame->status, frame_statuses))
-		AddViolation(&frame->violations, SubPath(path, "status"), "enum",
+		AddViolation(&frame->violations, SubPath(frame, "status"), "enum",
 					 "status must be ok, late or error, not \"%s\"", frame->status);
 	if (frame->metadata && !JB_ROOT_IS_OBJECT(frame->metadata))
-		AddViolation(&frame->violations, SubPath(path, "metadata"), "type",
+		AddViolation(&frame->violations, SubPath(frame, "metadata"), "type",
 					 "metadata must be a JSON object");
 	if (frame->latency_ms < 0)
 		frame->latency_ms = 0;

@@ -44,7 +44,7 @@ ParseOnError(const char *s)
  * violations found while parsing them.  Caller holds the head lock and SPI.
  */
 void
-IngestFrames(StreamHead *head, Frame **frames, int n, bool batch, OnError on_error,
+IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 			 const char *source, IngestResult *result)
 {
 	Frame	  **valid = palloc(sizeof(Frame *) * Max(n, 1));
@@ -56,7 +56,7 @@ IngestFrames(StreamHead *head, Frame **frames, int n, bool batch, OnError on_err
 	{
 		Frame	   *f = frames[i];
 
-		CheckFrame(f, batch ? psprintf("$[%d]", i) : "$");
+		CheckFrame(f);
 		if (f->violations == NIL)
 		{
 			AssignFrame(f, head);
@@ -65,8 +65,8 @@ IngestFrames(StreamHead *head, Frame **frames, int n, bool batch, OnError on_err
 		}
 		if (on_error == ON_ERROR_RAISE)
 			RaiseViolations(f->violations,
-							!batch ? psprintf("frame rejected by stream \"%s\"", head->id)
-							: psprintf("frame %d of the batch rejected by stream \"%s\"", i, head->id));
+							f->index < 0 ? psprintf("frame rejected by stream \"%s\"", head->id)
+							: psprintf("frame %d of the batch rejected by stream \"%s\"", f->index, head->id));
 		if (f->raw == NULL)
 			f->raw = FrameToJsonb(f);
 		if (on_error == ON_ERROR_DEAD_LETTER)
@@ -104,7 +104,7 @@ Datum
 streamflow_ingest(PG_FUNCTION_ARGS)
 {
 	char	   *stream;
-	Frame		frame = {0};
+	Frame		frame = {.index = -1};
 	Frame	   *frames[1] = {&frame};
 	StreamHead	head;
 	IngestResult result;
@@ -125,7 +125,7 @@ streamflow_ingest(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	LockStreamHead(stream, &head);
-	IngestFrames(&head, frames, 1, false, ON_ERROR_RAISE, "sql", &result);
+	IngestFrames(&head, frames, 1, ON_ERROR_RAISE, "sql", &result);
 	tuple = FetchFrame(head.id, frame.sequence);
 	row = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
 	SPI_finish();
@@ -155,7 +155,7 @@ FramesFromArray(Jsonb *array, int *n)
 		if (tok != WJB_ELEM)
 			continue;
 		frames[i] = palloc(sizeof(Frame));
-		FrameFromJson(&v, frames[i], psprintf("$[%d]", i));
+		FrameFromJson(&v, frames[i], i);
 		i++;
 	}
 	return frames;
@@ -189,7 +189,7 @@ streamflow_ingest_batch(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	LockStreamHead(stream, &head);
-	IngestFrames(&head, frames, n, true, on_error, "sql", &result);
+	IngestFrames(&head, frames, n, on_error, "sql", &result);
 	SPI_finish();
 
 	values[0] = Int32GetDatum(result.stored);

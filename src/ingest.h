@@ -23,7 +23,7 @@ typedef struct IngestResult
 	int64		last_sequence;
 } IngestResult;
 
-extern void IngestFrames(StreamHead *head, Frame **frames, int n, bool batch, OnError on_error,
+extern void IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 						 const char *source, IngestResult *result);
 
 #endif

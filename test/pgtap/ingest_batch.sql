@@ -3,17 +3,7 @@
 BEGIN;
 SELECT plan(60);
 
-CREATE FUNCTION pg_temp.sf_detail(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN d;
-END
-$f$;
+\ir helpers.psql
 
 SELECT lives_ok($$SELECT streamflow.create_stream('{"name": "batch", "id": "stream_batch", "sla_ms": 100}'::jsonb)$$,
 	'a stream with sla_ms 100 is created');

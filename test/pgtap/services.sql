@@ -3,17 +3,7 @@
 BEGIN;
 SELECT plan(35);
 
-CREATE FUNCTION pg_temp.sf_hint(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-	h text;
-BEGIN
-	EXECUTE sql;
-	RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-	RETURN h;
-END
-$f$;
+\ir helpers.psql
 
 -------------------------------------------------------------------------------
 -- The seed's service bodies

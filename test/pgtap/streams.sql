@@ -3,29 +3,8 @@
 BEGIN;
 SELECT plan(138);
 
--- The hint / detail of the error a statement raises (null when it raises none).
-CREATE FUNCTION pg_temp.sf_hint(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-	h text;
-BEGIN
-	EXECUTE sql;
-	RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-	RETURN h;
-END
-$f$;
-CREATE FUNCTION pg_temp.sf_detail(sql text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-	d text;
-BEGIN
-	EXECUTE sql;
-	RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-	RETURN d;
-END
-$f$;
+\ir helpers.psql
+
 -- A stream's config as get_stream returns it, without the server-made keys.
 CREATE FUNCTION pg_temp.sf_cfg(stream text) RETURNS jsonb LANGUAGE sql AS $f$
 	SELECT streamflow.get_stream(stream) - 'id' - 'created_at' - 'updated_at'
