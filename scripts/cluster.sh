@@ -7,7 +7,7 @@
 #   cluster.sh psql DIR PORT DB ...    psql as postgres over the cluster's socket
 set -euo pipefail
 
-PGBIN=$(pg_config --bindir)
+PGBIN=$("${PG_CONFIG:-pg_config}" --bindir)
 as_postgres() {
 	if [ "$(id -un)" = postgres ]; then "$@"; else runuser -u postgres -- "$@"; fi
 }

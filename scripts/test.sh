@@ -26,7 +26,7 @@ rm -rf "$run_dir/regress"
 mkdir -p "$run_dir/regress/src"
 tar -C "$repo" --exclude=.git --exclude=node_modules --exclude=tmp_check -cf - . | tar -C "$run_dir/regress/src" -xf -
 chown -R postgres: "$run_dir"
-runuser -u postgres -- make -s -C "$run_dir/regress/src" installcheck REGRESS_WORKDIR="$run_dir/regress/work"
+runuser -u postgres -- make -s -C "$run_dir/regress/src" installcheck REGRESS_WORKDIR="$run_dir/regress/work" PG_CONFIG="${PG_CONFIG:-pg_config}"
 rc=$?
 if [ $rc -ne 0 ] && [ -f "$run_dir/regress/work/regression.diffs" ]; then
 	cat "$run_dir/regress/work/regression.diffs"

@@ -418,6 +418,28 @@ AS 'MODULE_PATHNAME', 'streamflow_ingest_batch'
 LANGUAGE C VOLATILE
 SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+-------------------------------------------------------------------------------
+-- The frame pipeline on its own: JSON Schema draft-07 and attribute bindings
+-------------------------------------------------------------------------------
+
+-- True when instance satisfies the draft-07 schema; a malformed schema is an error.
+CREATE FUNCTION @extschema@.validate(schema jsonb, instance jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'streamflow_validate'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Every violation of schema by instance: JSON path, keyword, readable message.
+CREATE FUNCTION @extschema@.validation_errors(schema jsonb, instance jsonb)
+RETURNS TABLE (path text, keyword text, message text)
+AS 'MODULE_PATHNAME', 'streamflow_validation_errors'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+
+-- Maps data through attribute bindings (seed 000); a violation is an error.
+CREATE FUNCTION @extschema@.apply_bindings(bindings jsonb, data jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'streamflow_apply_bindings'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- Newest frames of a stream first.
 CREATE FUNCTION @extschema@.frames(stream text, "limit" integer DEFAULT 100)
 RETURNS SETOF @extschema@.frames
@@ -582,7 +604,10 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.latest_frame(text),
 	@extschema@.normalize_stream_config(jsonb, boolean),
 	@extschema@.normalize_service_config(jsonb),
-	@extschema@.row_json(anyelement)
+	@extschema@.row_json(anyelement),
+	@extschema@.validate(jsonb, jsonb),
+	@extschema@.validation_errors(jsonb, jsonb),
+	@extschema@.apply_bindings(jsonb, jsonb)
 	TO streamflow_reader;
 
 GRANT EXECUTE ON FUNCTION

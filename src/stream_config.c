@@ -164,6 +164,26 @@ CheckBinding(JsonbContainer *binding, const char *noun, const char *path)
 				 errhint("filter takes a jsonpath predicate such as \"$ ? (@ > 10)\"; map takes an expression such as \"$[*].price\".")));
 }
 
+/*
+ * Checks an attribute_bindings array on its own with the stream rules, so
+ * apply_bindings() accepts exactly what create_stream() does.
+ */
+Jsonb *
+NormalizeBindings(Jsonb *bindings)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *config;
+	JsonbValue *normalized;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	JsonbPushJsonbPair(&state, "attribute_bindings", bindings);
+	config = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	normalized = JsonbObjectGet(&NormalizeOptions(JsonbValueToJsonb(config), stream_options,
+												  "stream", true)->root,
+								"attribute_bindings");
+	return normalized ? JsonbValueToJsonb(normalized) : NULL;
+}
+
 /* SQL: normalize_stream_config(config jsonb, partial boolean) returns jsonb */
 Datum
 streamflow_normalize_stream_config(PG_FUNCTION_ARGS)

@@ -7,4 +7,9 @@
 /* The transform names of attribute bindings (seed 000's table). */
 extern const char *const StreamTransforms[];
 
+#include "utils/jsonb.h"
+
+/* An attribute_bindings array checked and normalized like create_stream does. */
+extern Jsonb *NormalizeBindings(Jsonb *bindings);
+
 #endif
