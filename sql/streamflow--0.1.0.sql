@@ -473,7 +473,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
 CREATE FUNCTION @extschema@.apply_bindings(bindings jsonb, data jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'streamflow_apply_bindings'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;  -- checking jsonpaths opens a subtransaction
 
 -- Newest frames of a stream first.
 CREATE FUNCTION @extschema@.frames(stream text, "limit" integer DEFAULT 100)

@@ -169,7 +169,7 @@ MarkStoredDuplicates(const char *stream_id, Frame **frames, int n)
 								  "SELECT sequence FROM streamflow.frames"
 								  " WHERE stream_id = $1 AND sequence = ANY ($2)",
 								  2, argtypes),
-						 args, NULL, true, 0) != SPI_OK_SELECT)
+						 args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up the sequences of stream \"%s\"", stream_id);
 	for (row = 0; row < SPI_processed; row++)
 	{

@@ -3,7 +3,7 @@
 -- stream_errors and dead_letters, schemas refused at create/update time,
 -- the compiled pipeline following update_stream, windowed aggregates.
 BEGIN;
-SELECT plan(41);
+SELECT plan(43);
 
 \ir helpers.psql
 
