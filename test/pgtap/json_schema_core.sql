@@ -4,7 +4,7 @@
 -- specification.  Every case is (schema, instance, expected validity); the
 -- section number in each group's header is the Validation spec's.
 BEGIN;
-SELECT plan(458);
+SELECT plan(475);
 
 SET client_encoding = 'UTF8';
 \ir json_schema_helpers.psql
@@ -68,6 +68,8 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"type": "integer"}', '123456789012345678901234567890', true, 'type integer: an integer beyond int64 is an integer'),
 	('{"type": "integer"}', '1.000000000000000000001', false, 'type integer: 1.000000000000000000001 is not an integer (no rounding to double)'),
 	('{"type": "integer"}', 'true', false, 'type integer: true is not an integer'),
+	('{"type": "integer"}', '1.5e400', true, 'type integer: 1.5e400 (beyond double range) is an integer'),
+	('{"type": "integer"}', '1e-400', false, 'type integer: 1e-400 is not an integer (and not 0)'),
 	('{"type": "integer"}', '"1"', false, 'type integer: "1" is not an integer'),
 	('{"type": ["string", "null"]}', 'null', true, 'type [string, null]: null is valid'),
 	('{"type": ["string", "null"]}', '"x"', true, 'type [string, null]: a string is valid'),
@@ -113,6 +115,8 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"enum": [{"a": false}]}', '{"a": 0}', false, 'enum [{"a": false}]: {"a": 0} is not a member'),
 	('{"enum": [{"a": null}]}', '{}', false, 'enum [{"a": null}]: {} (key absent) is not a member'),
 	('{"enum": []}', '1', false, 'enum []: nothing is a member'),
+	('{"enum": [0]}', '-0', true, 'enum [0]: -0 equals 0'),
+	('{"enum": [1e400]}', '10e399', true, 'enum [1e400]: 10e399 equals 1e400'),
 	('{"enum": ["x"]}', '"x "', false, 'enum ["x"]: "x " is not "x"')
 ) AS t(s, i, r, d);
 
@@ -166,6 +170,8 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"multipleOf": 1}', '12345678901234567890.5', false, 'multipleOf 1: 12345678901234567890.5 is invalid'),
 	('{"multipleOf": 5}', '1e308', true, 'multipleOf 5: 1e308 is valid'),
 	('{"multipleOf": 3}', '1e308', false, 'multipleOf 3: 1e308 is invalid (10^308 mod 3 = 1)'),
+	('{"multipleOf": 2}', '1.5e400', true, 'multipleOf 2: 1.5e400 is valid'),
+	('{"multipleOf": 1e-300}', '1e300', true, 'multipleOf 1e-300: 1e300 is valid'),
 	('{"multipleOf": 0.5}', 'null', true, 'multipleOf 0.5: null is ignored')
 ) AS t(s, i, r, d);
 
@@ -193,6 +199,8 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"minimum": -2}', '-2', true, 'minimum -2: -2 is valid'),
 	('{"minimum": -2}', '-2.0001', false, 'minimum -2: -2.0001 is invalid'),
 	('{"minimum": 0.1}', '0.09999999999999999999', false, 'minimum 0.1: 0.09999999999999999999 is invalid (exact comparison)'),
+	('{"minimum": -1e400}', '-1e401', false, 'minimum -1e400: -1e401 is invalid'),
+	('{"maximum": 1e400}', '1e400', true, 'maximum 1e400: 1e400 is valid'),
 	('{"exclusiveMinimum": 1.1}', '1.1', false, 'exclusiveMinimum 1.1: 1.1 is invalid'),
 	('{"exclusiveMinimum": 1.1}', '1.1000001', true, 'exclusiveMinimum 1.1: 1.1000001 is valid'),
 	('{"exclusiveMinimum": 1.1}', '{}', true, 'exclusiveMinimum 1.1: an object is ignored'),
@@ -228,6 +236,9 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"minLength": 2}', '"é"', false, 'minLength 2: "é" (2 bytes) is 1 character'),
 	('{"minLength": 1}', '""', false, 'minLength 1: "" is invalid'),
 	('{"minLength": 1}', 'null', true, 'minLength 1: null is ignored'),
+	('{"maxLength": 10000000000}', '"abc"', true, 'maxLength 10^10 (beyond int32): "abc" is valid'),
+	('{"minLength": 10000000000}', '"abc"', false, 'minLength 10^10 (beyond int32): "abc" is invalid'),
+	('{"maxLength": 1e400}', '"abc"', true, 'maxLength 1e400 (a non-negative integer; 6.3.1 sets no upper bound): "abc" is valid'),
 	('{"minLength": 5}', '1', true, 'minLength 5: a number is ignored')
 ) AS t(s, i, r, d);
 
@@ -305,6 +316,9 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"minItems": 1}', '[]', false, 'minItems 1: [] is invalid'),
 	('{"minItems": 1}', '[1]', true, 'minItems 1: one item is valid (inclusive)'),
 	('{"minItems": 1}', '""', true, 'minItems 1: a string is ignored'),
+	('{"minItems": 100000000000000000000}', '[1]', false, 'minItems 10^20 (a non-negative integer; 6.4.4 sets no upper bound): [1] is invalid'),
+	('{"maxItems": 100000000000000000000}', '[1]', true, 'maxItems 10^20: [1] is valid'),
+	('{"maxProperties": 1000000000000}', '{"a": 1}', true, 'maxProperties 10^12: one property is valid'),
 	('{"minItems": 2}', '[[1, 2, 3]]', false, 'minItems 2: one nested array is one item')
 ) AS t(s, i, r, d);
 
@@ -328,6 +342,7 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"uniqueItems": true}', '[[1, 2], [2, 1]]', true, 'uniqueItems: [[1, 2], [2, 1]] is unique (array order matters)'),
 	('{"uniqueItems": true}', '[{"a": [1, {"b": 1}]}, {"a": [1, {"b": 1.0}]}]', false, 'uniqueItems: deeply equal documents (1 vs 1.0) are not unique'),
 	('{"uniqueItems": true}', '[{}, []]', true, 'uniqueItems: {} and [] differ'),
+	('{"uniqueItems": true}', '[1e400, 10e399]', false, 'uniqueItems: [1e400, 10e399] is not unique'),
 	('{"uniqueItems": true}', '["a", "b", "a"]', false, 'uniqueItems: ["a", "b", "a"] is not unique'),
 	('{"uniqueItems": true}', '[]', true, 'uniqueItems: [] is unique'),
 	('{"uniqueItems": true}', '"aa"', true, 'uniqueItems: a string is ignored'),
@@ -580,6 +595,15 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 	('{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}', '{}', false, 'object with required integer: missing'),
 	('{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}', '[{"n": 1}]', false, 'object with required integer: an array is not an object')
 ) AS t(s, i, r, d);
+
+-- One query, several schemas: each row is validated against its own schema
+SELECT results_eq(
+	$$SELECT streamflow.validate(s::jsonb, i::jsonb) FROM (VALUES
+		(1, '{"type": "integer"}', '1'), (2, '{"type": "string"}', '1'), (3, '{"type": "integer"}', '1'),
+		(4, '{"minimum": 5}', '1'), (5, '{"maximum": 5}', '1'), (6, '{"minimum": 5}', '1')) AS t(n, s, i) ORDER BY n$$,
+	$$VALUES (true), (false), (true), (false), (true), (false)$$,
+	'alternating schemas in one query: no result comes from another row''s schema');
+SELECT is(streamflow.validate(NULL, '1'), NULL, 'validate() is strict: a null schema gives null');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -14,7 +14,7 @@
 -- schema forms of additionalItems, additionalProperties, dependencies) the
 -- test accepts either reading and says so.
 BEGIN;
-SELECT plan(187);
+SELECT plan(193);
 
 SET client_encoding = 'UTF8';
 \ir json_schema_helpers.psql
@@ -69,6 +69,10 @@ SELECT is(pg_temp.errs(s, i), e, d) FROM (VALUES
 	('{"oneOf": [{"type": "string"}, {"type": "boolean"}]}', '1', '$ oneOf', 'oneOf with no match: one violation with keyword oneOf'),
 	('{"oneOf": [{"type": "integer"}, {"minimum": 0}]}', '5', '$ oneOf', 'oneOf with two matches: one violation with keyword oneOf'),
 	('{"not": {"type": "integer"}}', '1', '$ not', 'not'),
+	('{"items": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}', '["a", 1, null]', '$[2] oneOf', 'oneOf inside items: at the item'),
+	('{"contains": false}', '[1]', '$ contains', 'contains false: keyword contains at the array'),
+	('{"if": true, "then": false}', '1', '$ false', 'then false: the false subschema reports "false"'),
+	('{"patternProperties": {"^x": false}}', '{"x1": 1, "x2": 2, "y": 3}', '$.x1 false, $.x2 false', 'patternProperties false: keyword "false" at each matching property'),
 	('{"items": {"not": {"const": 0}}}', '[1, 0, 2, 0]', '$[1] not, $[3] not', 'not inside items: at each item'),
 	('false', '1', '$ false', 'a false root schema: keyword "false" at $'),
 	('false', '{"a": 1}', '$ false', 'a false root schema: one violation, not one per member'),
@@ -93,6 +97,7 @@ SELECT is(pg_temp.errs(s, i), e, d) FROM (VALUES
 	('{"properties": {"a\\b": {"type": "string"}}}', '{"a\\b": 1}', '$."a\\b" type', 'a backslash inside a quoted name is escaped'),
 	('{"properties": {"_ok9": {"type": "string"}}}', '{"_ok9": 1}', '$._ok9 type', 'an identifier with underscore and digit is plain'),
 	('{"properties": {"A_Z": {"type": "string"}}}', '{"A_Z": 1}', '$.A_Z type', 'an upper-case identifier is plain'),
+	('{"properties": {"a\nb": {"type": "string"}}}', '{"a\nb": 1}', '$."a\nb" type', 'a newline inside a quoted name is escaped as \n, as jsonpath prints it'),
 	('{"properties": {"x y": {"items": {"type": "string"}}}}', '{"x y": ["a", 1]}', '$."x y"[1] type', 'an index after a quoted name')
 ) AS t(s, i, e, d);
 
@@ -139,6 +144,8 @@ SELECT matches(pg_temp.errs(s, i), e, d) FROM (VALUES
 	 'dependencies false: one violation at the object'),
 	('{"propertyNames": {"maxLength": 3}}', '{"ok": 1, "toolong": 2}', '^\$(\.toolong)? propertyNames$',
 	 'propertyNames: one violation with keyword propertyNames, for the long name only'),
+	('{"propertyNames": {"maxLength": 3}}', '{"toolong": 1, "toolong2": 2}', '^(\$ propertyNames, \$ propertyNames|\$\.toolong propertyNames, \$\.toolong2 propertyNames)$',
+	 'propertyNames: two bad names, two violations'),
 	('{"propertyNames": false}', '{"a": 1}', '^\$(\.a)? (propertyNames|false)$',
 	 'propertyNames false: one violation'),
 	('{"required": ["user_id", "event_type"]}', '{}', '^\$ required(, \$ required)?$',

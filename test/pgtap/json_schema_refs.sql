@@ -6,7 +6,7 @@
 -- Refs that cannot be resolved inside the document (remote ones included) and
 -- recursion that never descends into the instance are malformed schemas: 22023.
 BEGIN;
-SELECT plan(86);
+SELECT plan(108);
 
 \ir json_schema_helpers.psql
 
@@ -200,6 +200,64 @@ SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
 ) AS t(s, i, r, d);
 
 -------------------------------------------------------------------------------
+-- More of Core 8: a "$ref" object's sibling "$id" is ignored too; "#" inside a
+-- resource with its own $id is that resource; URNs as base URIs; pointers
+-- with percent-encoded UTF-8, the empty member name and into unknown keywords
+-------------------------------------------------------------------------------
+SELECT is(pg_temp.v(s, i), r::text, d) FROM (VALUES
+	('{"$id": "http://example.com/a/", "definitions": {"x": {"$id": "http://example.com/x.json", "type": "string"}, "y": {"$id": "x.json", "type": "integer"}},
+	   "properties": {"p": {"$id": "http://example.com/", "$ref": "x.json"}}}',
+	 '{"p": 1}', true, 'an $id beside $ref is ignored (8.3): "x.json" resolves against http://example.com/a/ to the integer schema'),
+	('{"$id": "http://example.com/a/", "definitions": {"x": {"$id": "http://example.com/x.json", "type": "string"}, "y": {"$id": "x.json", "type": "integer"}},
+	   "properties": {"p": {"$id": "http://example.com/", "$ref": "x.json"}}}',
+	 '{"p": "s"}', false, 'an $id beside $ref is ignored (8.3): the string schema at http://example.com/x.json is not used'),
+	('{"$id": "http://example.com/root.json", "type": "object",
+	   "properties": {"sub": {"$id": "http://example.com/sub.json", "type": "object", "required": ["leaf"], "properties": {"inner": {"$ref": "#"}}}}}',
+	 '{"sub": {"leaf": 1, "inner": {"leaf": 2}}}', true, '"#" inside a subschema with its own $id is that subschema: valid'),
+	('{"$id": "http://example.com/root.json", "type": "object",
+	   "properties": {"sub": {"$id": "http://example.com/sub.json", "type": "object", "required": ["leaf"], "properties": {"inner": {"$ref": "#"}}}}}',
+	 '{"sub": {"leaf": 1, "inner": {}}}', false, '"#" inside a subschema with its own $id is that subschema, not the document root'),
+	('{"$id": "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "definitions": {"bar": {"type": "string"}},
+	   "properties": {"foo": {"$ref": "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0#/definitions/bar"}}}',
+	 '{"foo": "s"}', true, 'a URN $id: a ref with the URN and a pointer resolves (valid)'),
+	('{"$id": "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "definitions": {"bar": {"type": "string"}},
+	   "properties": {"foo": {"$ref": "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0#/definitions/bar"}}}',
+	 '{"foo": 1}', false, 'a URN $id: a ref with the URN and a pointer resolves (invalid)'),
+	('{"$id": "http://example.com/r.json#", "definitions": {"a": {"type": "integer"}}, "properties": {"p": {"$ref": "http://example.com/r.json#/definitions/a"}}}',
+	 '{"p": "x"}', false, 'a root $id with an empty fragment names the same resource'),
+	('{"definitions": {"é": {"const": 1}}, "properties": {"a": {"$ref": "#/definitions/%C3%A9"}}}',
+	 '{"a": 1}', true, 'a percent-encoded UTF-8 name in a pointer (%C3%A9 is é): valid'),
+	('{"definitions": {"é": {"const": 1}}, "properties": {"a": {"$ref": "#/definitions/%C3%A9"}}}',
+	 '{"a": 2}', false, 'a percent-encoded UTF-8 name in a pointer (%C3%A9 is é): invalid'),
+	('{"definitions": {"": {"const": 7}}, "properties": {"a": {"$ref": "#/definitions/"}}}',
+	 '{"a": 7}', true, 'a pointer ending in / names the empty member: valid'),
+	('{"definitions": {"": {"const": 7}}, "properties": {"a": {"$ref": "#/definitions/"}}}',
+	 '{"a": 2}', false, 'a pointer ending in / names the empty member: invalid'),
+	('{"definitions": {"a~b": {"const": 1}}, "properties": {"a": {"$ref": "#/definitions/a%7E0b"}}}',
+	 '{"a": 2}', false, 'percent-decoding comes before ~ unescaping: %7E0 is ~0'),
+	('{"x-defs": {"a": {"type": "integer"}}, "properties": {"p": {"$ref": "#/x-defs/a"}}}',
+	 '{"p": 1}', true, 'a pointer may reach a schema under an unknown keyword: valid'),
+	('{"x-defs": {"a": {"type": "integer"}}, "properties": {"p": {"$ref": "#/x-defs/a"}}}',
+	 '{"p": "x"}', false, 'a pointer may reach a schema under an unknown keyword: invalid'),
+	('{"properties": {"a": {"type": "integer"}, "b": {"$ref": "#"}}}',
+	 '{"b": {"a": "x"}}', false, '"#" from a property refers to the root schema'),
+	('{"$id": "http://example.com/root.json", "definitions": {"int": {"type": "string"},
+	   "item": {"$id": "item.json", "definitions": {"pos": {"$ref": "#/definitions/int"}, "int": {"type": "integer"}}}},
+	   "properties": {"p": {"$ref": "#/definitions/item/definitions/pos"}}}',
+	 '{"p": 1}', true, 'a pointer into an embedded resource: refs there resolve against its $id (valid)'),
+	('{"$id": "http://example.com/root.json", "definitions": {"int": {"type": "string"},
+	   "item": {"$id": "item.json", "definitions": {"pos": {"$ref": "#/definitions/int"}, "int": {"type": "integer"}}}},
+	   "properties": {"p": {"$ref": "#/definitions/item/definitions/pos"}}}',
+	 '{"p": "x"}', false, 'a pointer into an embedded resource: the root''s own definition is not used'),
+	('{"$id": "http://example.com/a/b/root.json", "definitions": {"x": {"$id": "./c/../d.json", "type": "integer"}},
+	   "properties": {"p": {"$ref": "http://example.com/a/b/d.json"}}}',
+	 '{"p": "x"}', false, 'dot segments in an $id are removed (RFC 3986 5.2.4)'),
+	('{"$id": "http://example.com/r.json", "definitions": {"x": {"$id": "s.json", "definitions": {"y": {"$id": "#bar", "type": "integer"}}}},
+	   "properties": {"p": {"$ref": "s.json#bar"}}}',
+	 '{"p": "x"}', false, 'a plain-name fragment belongs to its enclosing resource: s.json#bar')
+) AS t(s, i, r, d);
+
+-------------------------------------------------------------------------------
 -- Refs that cannot be resolved are malformed schemas: 22023
 -------------------------------------------------------------------------------
 SELECT matches(pg_temp.v(s, i), '^error 22023: ', d) FROM (VALUES
@@ -213,7 +271,11 @@ SELECT matches(pg_temp.v(s, i), '^error 22023: ', d) FROM (VALUES
 	('{"$id": "http://example.com/root.json", "properties": {"a": {"$ref": "other.json"}}}', '{"a": 1}', 'a relative ref resolving to a remote URI is 22023'),
 	('{"$id": "http://example.com/root.json", "definitions": {"item": {"$id": "item.json"}}, "properties": {"a": {"$ref": "http://example.org/item.json"}}}', '{"a": 1}', 'a ref to another host than the embedded $id is 22023'),
 	('{"properties": {"a": {"$ref": "#/definitions/missing"}}}', '{}', 'an unresolvable ref is 22023 even when the instance never reaches it'),
-	('{"$ref": "http://example.com/schema.json"}', 'null', 'a remote ref at the root is 22023')
+	('{"$ref": "http://example.com/schema.json"}', 'null', 'a remote ref at the root is 22023'),
+	('{"$id": "http://example.com/r.json", "definitions": {"x": {"$id": "s.json", "definitions": {"y": {"$id": "#bar"}}}}, "properties": {"p": {"$ref": "#bar"}}}', '{"p": 1}',
+	 'a plain-name fragment of an embedded resource is not one of the root (r.json#bar): 22023'),
+	('{"definitions": {"c": {"const": {"$id": "#foo", "type": "string"}}}, "properties": {"a": {"$ref": "#foo"}}}', '{"a": 1}', 'an $id inside a const value is data, not an identifier: 22023'),
+	('{"definitions": {"c": {"enum": [{"$id": "#foo"}]}}, "properties": {"a": {"$ref": "#foo"}}}', '{"a": 1}', 'an $id inside an enum value is data, not an identifier: 22023')
 ) AS t(s, i, d);
 
 -------------------------------------------------------------------------------
