@@ -175,9 +175,19 @@ CountValue(Compiler *c, JsonbValue *v, const char *location, const char *keyword
 {
 	int64		n;
 
-	if (!JsonbValueGetInt64(v, &n) || n < 0)
-		BadKeyword(c, location, keyword, "must be a non-negative integer");
-	return n;
+	if (JsonbValueGetInt64(v, &n) && n >= 0)
+		return n;
+	/* a limit beyond int64 is still a non-negative integer: no array reaches it */
+	if (v->type == jbvNumeric &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(v->val.numeric),
+										  NumericGetDatum(int64_to_numeric(0)))) > 0 &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  DirectFunctionCall2(numeric_trunc,
+															  NumericGetDatum(v->val.numeric),
+															  Int32GetDatum(0)),
+										  NumericGetDatum(v->val.numeric))) == 0)
+		return PG_INT64_MAX;
+	BadKeyword(c, location, keyword, "must be a non-negative integer");
 }
 
 /* An array of unique strings (required, dependencies' array form). */
@@ -570,11 +580,13 @@ CompileNode(Compiler *c, JsonbValue *v, const char *location, const char *base)
 	memo->node = node;
 	c->compiled = lappend(c->compiled, memo);
 
-	if ((id = JsonbObjectGet(obj, "$id")) != NULL)
+	/* draft-07 ignores every sibling of $ref, $id included */
+	ref = JsonbObjectGet(obj, "$ref");
+	if (ref == NULL && (id = JsonbObjectGet(obj, "$id")) != NULL)
 		base = ApplyId(c, id, location, base, obj, node);
 	memo->base = pstrdup(base);
 
-	if ((ref = JsonbObjectGet(obj, "$ref")) != NULL)
+	if (ref != NULL)
 	{
 		PendingRef *p = palloc(sizeof(PendingRef));
 		char	   *text;
