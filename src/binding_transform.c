@@ -37,7 +37,7 @@ static const struct
 };
 
 /* The first "$name" variable a jsonpath text refers to (outside string literals); NULL when none. */
-static char *
+char *
 JsonPathVariable(const char *text)
 {
 	const char *p;

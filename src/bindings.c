@@ -21,9 +21,10 @@
  * - lowercase and uppercase need a string (null included: a violation).
  * - filter needs an array; map and json_stringify take anything; flatten
  *   needs an array; json_parse needs a string holding JSON text.
- * - A source or destination that is no path (empty segment, bad "[n]"), a
- *   destination starting with "[n]" or above [65535], and a jsonpath using
- *   $variables are violations at apply time.
+ * - A source or destination that is no path (empty segment, bad "[n]"), or a
+ *   destination starting with "[n]" or above [65535], is a violation at apply
+ *   time.  A jsonpath using $variables is refused with the config already
+ *   (stream_config.c); the engine still reports one as a violation.
  */
 #include "postgres.h"
 
