@@ -232,9 +232,9 @@ AppendChild(OutputNode *node, const PathStep *key)
 		node->cap = Max(4, node->cap * 2);
 		node->children = node->children ? repalloc(node->children, sizeof(OutputNode *) * node->cap)
 			: palloc(sizeof(OutputNode *) * node->cap);
-		if (node->kind == OUT_OBJECT)
-			node->keys = node->keys ? repalloc(node->keys, sizeof(PathStep) * node->cap)
-				: palloc(sizeof(PathStep) * node->cap);
+		/* keys too, even for an array: MakeContainer may turn it into an object */
+		node->keys = node->keys ? repalloc(node->keys, sizeof(PathStep) * node->cap)
+			: palloc(sizeof(PathStep) * node->cap);
 	}
 	if (key)
 		node->keys[node->n] = *key;

@@ -36,6 +36,13 @@ static const struct
 	{"json_stringify", TRANSFORM_JSON_STRINGIFY},
 };
 
+/* Can c be part of a jsonpath variable name (jsonpath allows non-ASCII letters)? */
+static bool
+IsVariableChar(char c)
+{
+	return isalnum((unsigned char) c) || c == '_' || (unsigned char) c >= 0x80;
+}
+
 /* The first "$name" variable a jsonpath text refers to (outside string literals); NULL when none. */
 char *
 JsonPathVariable(const char *text)
@@ -58,11 +65,11 @@ JsonPathVariable(const char *text)
 
 			return end ? pnstrdup(p, end + 1 - p) : pstrdup(p);
 		}
-		else if (*p == '$' && (isalnum((unsigned char) p[1]) || p[1] == '_'))
+		else if (*p == '$' && IsVariableChar(p[1]))
 		{
 			const char *end = p + 1;
 
-			while (isalnum((unsigned char) *end) || *end == '_')
+			while (IsVariableChar(*end))
 				end++;
 			return pnstrdup(p, end - p);
 		}

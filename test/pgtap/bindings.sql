@@ -2,7 +2,7 @@
 -- "Attribute Bindings" and "Transform Functions", paths, required attributes,
 -- wrong-type violations and bad binding configs.
 BEGIN;
-SELECT plan(108);
+SELECT plan(110);
 
 \ir helpers.psql
 
@@ -227,6 +227,14 @@ SELECT throws_ok($$SELECT streamflow.apply_bindings('[{"source_attribute": "a", 
 	'22023', 'stream option "attribute_bindings[0].aggregation_window_ms" must be at least 1', 'aggregation_window_ms below 1');
 SELECT throws_ok($$SELECT streamflow.apply_bindings('{"source_attribute": "a"}', '{}')$$,
 	'22023', 'stream option "attribute_bindings" must be an array of objects', 'bindings that are not an array');
+
+-- found by the fuzzer (make fuzz): a destination written as an array, then as an object
+SELECT is(streamflow.apply_bindings('[{"source_attribute": "a", "destination_attribute": "x[0]"}, {"source_attribute": "a", "destination_attribute": "x.y"}]', '{"a": 1}'),
+	'{"x": {"y": 1}}'::jsonb, 'a later binding turns an array destination into an object without crashing');
+-- and a jsonpath variable with a non-ASCII name is refused like any other
+SELECT throws_ok($$SELECT streamflow.apply_bindings('[{"source_attribute": "n", "destination_attribute": "f", "transform": "filter", "jsonpath": "$ ? (@ > $é)"}]', '{"n": [1, 2]}')$$,
+	'22023', 'stream option "attribute_bindings[0].jsonpath" uses the variable $é, but bindings pass no variables',
+	'a non-ASCII jsonpath variable is refused with the bindings');
 
 SELECT * FROM finish();
 ROLLBACK;
