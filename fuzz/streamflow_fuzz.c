@@ -33,6 +33,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -154,6 +155,20 @@ streamflow_fuzz(PG_FUNCTION_ARGS)
 										  ALLOCSET_DEFAULT_SIZES);
 #endif
 	verbose = getenv("STREAMFLOW_FUZZ_VERBOSE") != NULL;
+
+	/*
+	 * libFuzzer installs a handler only where none is set, and postgres has
+	 * its own for these signals (SIGALRM drives PostgreSQL's timeouts, which
+	 * nothing uses here): without this, -timeout would never fire and Ctrl-C
+	 * would cancel one input instead of ending the run.
+	 */
+	pqsignal(SIGALRM, SIG_DFL);
+	pqsignal(SIGINT, SIG_DFL);
+	pqsignal(SIGTERM, SIG_DFL);
+	pqsignal(SIGUSR1, SIG_DFL);
+	pqsignal(SIGUSR2, SIG_DFL);
+	pqsignal(SIGXFSZ, SIG_DFL);
+
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = FuzzEmitLogHook;
 	atexit(PrintSummary);

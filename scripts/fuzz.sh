@@ -84,6 +84,7 @@ single() {
 # report LOG: prints a finding and its reproducer, then exits 1.
 report() {
 	local log=$1 artifact
+	grep -a -q 'libFuzzer: run interrupted' "$log" && die "interrupted"
 	echo "fuzz: FINDING (postgres exited $2); the end of $log:"
 	grep -a -n -m1 -E '==[0-9]+==|FINDING|deadly signal|ALARM|out-of-memory|ERROR: libFuzzer' "$log" |
 		cut -d: -f1 | { read -r first && tail -n "+$first" "$log" | head -120 || tail -60 "$log"; }
@@ -105,7 +106,7 @@ check_stack() {
 replay() {
 	local log=$1 rc
 	shift
-	single "$log" 1 "$@"
+	single "$log" 1 -timeout="$timeout" -rss_limit_mb="$rss_limit" "$@"
 	rc=$?
 	awk '/^Running: /{f=$2; sub(".*/", "", f)} /^streamflow_fuzz: [a-z]+: /{sub("^streamflow_fuzz: ", ""); printf "  %-34s %s\n", f, substr($0, 1, 110)}' "$log"
 	check_stack "$log"
