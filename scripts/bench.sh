@@ -20,3 +20,6 @@ test/bench/ingest_bench.sh bash scripts/cluster.sh psql "$dir" "$port" "$db"
 echo
 echo "== single frames: one per transaction, pgbench, ${SECS:-5} s runs, median of ${REPS:-3} (ratio = ingest tps / INSERT tps)"
 test/bench/single_bench.sh "$dir" "$port" "$db"
+echo
+echo "== pipeline: seed 000's Crawler to AI Stream (bindings + data_schema) vs the same frames without, median of ${REPS:-5}"
+test/bench/pipeline_bench.sh "$dir" "$port" "$db"

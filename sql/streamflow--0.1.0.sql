@@ -115,6 +115,26 @@ CREATE TABLE @extschema@.stream_errors (
 );
 CREATE INDEX stream_errors_stream_idx ON @extschema@.stream_errors (stream_id, created_at);
 
+-- Bindings with aggregation_window_ms: what each transaction added to a
+-- binding's trailing window, and the window's running total, so an ingest
+-- reads one row per binding instead of scanning frames.
+CREATE TABLE @extschema@.binding_window_entries (
+	stream_id text NOT NULL,
+	binding integer NOT NULL,
+	at timestamptz NOT NULL,
+	sum numeric NOT NULL,
+	count bigint NOT NULL,
+	PRIMARY KEY (stream_id, binding, at)
+);
+CREATE TABLE @extschema@.binding_window_totals (
+	stream_id text NOT NULL,
+	binding integer NOT NULL,
+	window_ms integer NOT NULL,
+	sum numeric NOT NULL,
+	count bigint NOT NULL,
+	PRIMARY KEY (stream_id, binding)
+);
+
 -- Dead letters: frames that could not be stored or delivered, kept for replay.
 CREATE TABLE @extschema@.dead_letters (
 	id bigserial PRIMARY KEY,
@@ -322,6 +342,16 @@ AS $$
 	END
 $$;
 
+-- Forgets the aggregation windows of a stream's bindings.
+CREATE FUNCTION @extschema@.clear_binding_windows(sid text)
+RETURNS void
+LANGUAGE sql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	DELETE FROM streamflow.binding_window_entries WHERE stream_id = sid;
+	DELETE FROM streamflow.binding_window_totals WHERE stream_id = sid;
+$$;
+
 -- Applies a partial config (like PATCH): given keys change, null clears, others stay.
 CREATE FUNCTION @extschema@.update_stream(stream text, patch jsonb)
 RETURNS jsonb
@@ -365,6 +395,10 @@ BEGIN
 	IF cfg ? 'webhook_secret' THEN
 		PERFORM streamflow.set_stream_secret(sid, cfg->>'webhook_secret');
 	END IF;
+	IF cfg ? 'attribute_bindings' THEN
+		-- binding numbers may now mean other bindings: windows start afresh
+		PERFORM streamflow.clear_binding_windows(sid);
+	END IF;
 	RETURN streamflow.row_json(st);
 END
 $$;
@@ -390,6 +424,7 @@ BEGIN
 	DELETE FROM streamflow.frames WHERE stream_id = sid;
 	DELETE FROM streamflow.stream_errors WHERE stream_id = sid;
 	DELETE FROM streamflow.dead_letters WHERE stream_id = sid;
+	PERFORM streamflow.clear_binding_windows(sid);
 	DELETE FROM streamflow.streams WHERE id = sid;
 	RETURN true;
 END
@@ -438,7 +473,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
 CREATE FUNCTION @extschema@.apply_bindings(bindings jsonb, data jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'streamflow_apply_bindings'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL RESTRICTED;  -- checking jsonpaths opens a subtransaction
 
 -- Newest frames of a stream first.
 CREATE FUNCTION @extschema@.frames(stream text, "limit" integer DEFAULT 100)

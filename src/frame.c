@@ -26,8 +26,8 @@ FramePath(const Frame *frame)
 	return frame->index < 0 ? pstrdup("$") : psprintf("$[%d]", frame->index);
 }
 
-/* The JSON path of one key of a frame. */
-static char *
+/* The JSON path of one key of a frame ("$.payload", "$[3].payload"). */
+char *
 SubPath(const Frame *frame, const char *key)
 {
 	return psprintf("%s.%s", FramePath(frame), key);

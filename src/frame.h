@@ -21,9 +21,11 @@ typedef struct Frame
 	Jsonb	   *raw;			/* the frame as received, for stream_errors */
 	List	   *violations;		/* what is wrong with it; NIL when valid */
 	bool		stored;			/* set by StoreFrames; false for a duplicate */
+	bool		duplicate;		/* known before storing to repeat a stored sequence */
 	int			index;			/* position in a batch; -1 for a single frame */
 } Frame;
 
+extern char *SubPath(const Frame *frame, const char *key);
 extern void FrameFromJson(JsonbValue *elem, Frame *frame, int index);
 extern void CheckFrame(Frame *frame);
 extern void AssignFrame(Frame *frame, StreamHead *head);

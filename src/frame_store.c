@@ -24,21 +24,6 @@ static SPIPlanPtr fetch_plan;
 static SPIPlanPtr error_plan;
 static SPIPlanPtr dead_letter_plan;
 
-/* A one-dimensional array datum of n elements of type elemtype. */
-static Datum
-MakeArray(Datum *elems, bool *nulls, int n, Oid elemtype)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
-											  typlen, typbyval, typalign));
-}
-
 /*
  * Inserts frames[0..n-1] (sequences assigned) in one statement and sets each
  * frame's stored flag: false for a (stream, sequence) already stored.
@@ -73,11 +58,11 @@ StoreFrames(const char *stream_id, Frame **frames, int n)
 		metanulls[i] = frames[i]->metadata == NULL;
 	}
 	args[0] = CStringGetTextDatum(stream_id);
-	args[1] = MakeArray(seqs, NULL, n, INT8OID);
-	args[2] = MakeArray(payloads, NULL, n, JSONBOID);
-	args[3] = MakeArray(latencies, NULL, n, INT4OID);
-	args[4] = MakeArray(statuses, NULL, n, TEXTOID);
-	args[5] = MakeArray(metas, metanulls, n, JSONBOID);
+	args[1] = SPIArray(seqs, NULL, n, INT8OID);
+	args[2] = SPIArray(payloads, NULL, n, JSONBOID);
+	args[3] = SPIArray(latencies, NULL, n, INT4OID);
+	args[4] = SPIArray(statuses, NULL, n, TEXTOID);
+	args[5] = SPIArray(metas, metanulls, n, JSONBOID);
 
 	plan = KeptPlan(&insert_plan,
 					  "INSERT INTO streamflow.frames"
@@ -154,5 +139,45 @@ RecordRejection(const char *stream_id, const char *source, Frame *frame, bool de
 						3, dl_types);
 		if (SPI_execute_plan(plan, dl_args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not dead-letter a frame of stream \"%s\"", stream_id);
+	}
+}
+
+/*
+ * Marks the frames whose client-given sequence is already stored.  Only
+ * streams with windowed bindings need to know before storing: a duplicate
+ * must not count in a window.
+ */
+void
+MarkStoredDuplicates(const char *stream_id, Frame **frames, int n)
+{
+	static SPIPlanPtr plan;
+	Datum	   *seqs = palloc(sizeof(Datum) * Max(n, 1));
+	Oid			argtypes[2] = {TEXTOID, INT8ARRAYOID};
+	Datum		args[2];
+	int			k = 0;
+	int			i;
+	uint64		row;
+
+	for (i = 0; i < n; i++)
+		if (frames[i]->has_sequence)
+			seqs[k++] = Int64GetDatum(frames[i]->sequence);
+	if (k == 0)
+		return;
+	args[0] = CStringGetTextDatum(stream_id);
+	args[1] = SPIArray(seqs, NULL, k, INT8OID);
+	if (SPI_execute_plan(KeptPlan(&plan,
+								  "SELECT sequence FROM streamflow.frames"
+								  " WHERE stream_id = $1 AND sequence = ANY ($2)",
+								  2, argtypes),
+						 args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the sequences of stream \"%s\"", stream_id);
+	for (row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+		int64		seq = DatumGetInt64(SPIValue(row, 1, &isnull));
+
+		for (i = 0; i < n; i++)
+			if (frames[i]->has_sequence && frames[i]->sequence == seq)
+				frames[i]->duplicate = true;
 	}
 }

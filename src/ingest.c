@@ -1,7 +1,8 @@
 /*
  * ingest.c: ingest() and ingest_batch(), and the core they share.
  *
- * Order (DESIGN.md): rules, then store, then publish at commit.  The stream's
+ * Order (DESIGN.md): frame rules, bindings, data_schema, then store, then
+ * publish at commit.  The stream's
  * head row is locked first, so concurrent sessions take turns per stream.
  */
 #include "postgres.h"
@@ -11,11 +12,14 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 
+#include "binding_window.h"
 #include "bus.h"
 #include "frame_store.h"
 #include "ingest.h"
+#include "pipeline.h"
 #include "violations.h"
 
 PG_FUNCTION_INFO_V1(streamflow_ingest);
@@ -39,9 +43,26 @@ ParseOnError(const char *s)
 }
 
 /*
- * Runs frames through the rules, stores the valid ones, queues the stored ones
- * for the bus and updates the stream's head.  Frames already carry the
- * violations found while parsing them.  Caller holds the head lock and SPI.
+ * Marks frames that repeat the sequence of an earlier valid frame of the same
+ * batch; the first one stands, like INSERT ... ON CONFLICT DO NOTHING.
+ */
+static void
+MarkRepeatedInBatch(Frame *f, HTAB *seen)
+{
+	if (f->has_sequence && f->violations == NIL && !f->duplicate)
+	{
+		bool		found;
+
+		hash_search(seen, &f->sequence, HASH_ENTER, &found);
+		f->duplicate = found;
+	}
+}
+
+/*
+ * Runs frames through the rules and the stream's pipeline (bindings, then
+ * data_schema), stores the valid ones, queues the stored ones for the bus and
+ * updates the stream's head.  Frames already carry the violations found while
+ * parsing them.  Caller holds the head lock and SPI.
  */
 void
 IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
@@ -50,13 +71,32 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 	Frame	  **valid = palloc(sizeof(Frame *) * Max(n, 1));
 	int			nvalid = 0;
 	int			i;
+	StreamPipeline *pipeline = GetStreamPipeline(head);
+	WindowAggregate *windows = NULL;
+	WindowAggregate *added = NULL;
+	HTAB	   *seen = NULL;
 
 	memset(result, 0, sizeof(IngestResult));
+	if (pipeline->has_windows)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(int64), .entrysize = sizeof(int64),
+		.hcxt = CurrentMemoryContext};
+
+		windows = LoadWindows(head->id, pipeline->bindings);
+		added = palloc0(sizeof(WindowAggregate) * BindingCount(pipeline->bindings));
+		seen = hash_create("streamflow batch sequences", Max(n, 16), &ctl,
+						   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		MarkStoredDuplicates(head->id, frames, n);
+	}
 	for (i = 0; i < n; i++)
 	{
 		Frame	   *f = frames[i];
 
 		CheckFrame(f);
+		if (seen)
+			MarkRepeatedInBatch(f, seen);
+		if (f->violations == NIL && !f->duplicate && (pipeline->schema || pipeline->bindings))
+			RunPipeline(pipeline, f, windows, added);
 		if (f->violations == NIL)
 		{
 			AssignFrame(f, head);
@@ -96,6 +136,8 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		result->last_sequence = f->sequence;
 		BusQueueFrame(head->id, f);
 	}
+	if (windows)
+		SaveWindows(head->id, pipeline->bindings, added);
 	UpdateStreamHead(head, result->stored, result->duplicates, result->rejected);
 }
 

@@ -6,6 +6,7 @@
 
 #include "fmgr.h"
 #include "nodes/makefuncs.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "catalog/pg_type.h"
@@ -158,4 +159,79 @@ JsonbValueGetInt64(const JsonbValue *v, int64 *out)
 		return false;
 	*out = (int64) n;
 	return true;
+}
+
+/* The root of a jsonb as one value: a scalar, or a jbvBinary container. */
+void
+JsonbRootValue(Jsonb *jb, JsonbValue *v)
+{
+	if (JB_ROOT_IS_SCALAR(jb))
+	{
+		JsonbExtractScalar(&jb->root, v);
+		return;
+	}
+	v->type = jbvBinary;
+	v->val.binary.data = &jb->root;
+	v->val.binary.len = VARSIZE(jb) - VARHDRSZ;
+}
+
+/* Orders JSON types for JsonValueCompare: null, boolean, number, string, container. */
+static int
+TypeRank(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return 0;
+		case jbvBool:
+			return 1;
+		case jbvNumeric:
+			return 2;
+		case jbvString:
+			return 3;
+		default:
+			return 4;
+	}
+}
+
+/*
+ * A total order over JSON values in which equal values (JSON Schema's
+ * equality: 1 = 1.0, objects regardless of key order) compare as 0.
+ * Containers must be jbvBinary, as JsonbIterator and the lookups return them.
+ */
+int
+JsonValueCompare(const JsonbValue *a, const JsonbValue *b)
+{
+	int			ra = TypeRank(a);
+	int			rb = TypeRank(b);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	switch (a->type)
+	{
+		case jbvNull:
+			return 0;
+		case jbvBool:
+			return (int) a->val.boolean - (int) b->val.boolean;
+		case jbvNumeric:
+			return DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+													 NumericGetDatum(a->val.numeric),
+													 NumericGetDatum(b->val.numeric)));
+		case jbvString:
+			if (a->val.string.len != b->val.string.len)
+				return a->val.string.len < b->val.string.len ? -1 : 1;
+			return memcmp(a->val.string.val, b->val.string.val, a->val.string.len);
+		case jbvBinary:
+			return compareJsonbContainers(a->val.binary.data, b->val.binary.data);
+		default:
+			elog(ERROR, "unexpected jsonb value type %d", (int) a->type);
+	}
+	pg_unreachable();
+}
+
+/* JSON Schema's equality of two values (enum, const, uniqueItems). */
+bool
+JsonValueEqual(const JsonbValue *a, const JsonbValue *b)
+{
+	return JsonValueCompare(a, b) == 0;
 }

@@ -17,5 +17,8 @@ extern void JsonbPushJsonbPair(JsonbParseState **state, const char *key, Jsonb *
 extern void JsonbInitString(JsonbValue *v, const char *s);
 extern Jsonb *DatumToJsonb(Datum value, Oid typid);
 extern bool JsonbValueGetInt64(const JsonbValue *v, int64 *out);
+extern int	JsonValueCompare(const JsonbValue *a, const JsonbValue *b);
+extern bool JsonValueEqual(const JsonbValue *a, const JsonbValue *b);
+extern void JsonbRootValue(Jsonb *jb, JsonbValue *v);
 
 #endif

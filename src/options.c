@@ -8,12 +8,14 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/formatting.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "catalog/pg_collation.h"
 
 #include "jsonb_util.h"
+#include "json_schema.h"
 #include "options.h"
 
 static JsonbValue *NormalizeObject(JsonbParseState **state, JsonbContainer *obj,
@@ -22,6 +24,19 @@ static JsonbValue *NormalizeObject(JsonbParseState **state, JsonbContainer *obj,
 static void NormalizeValue(JsonbParseState **state, const OptionSpec *opt,
 						   JsonbValue *v, const char *noun, const char *path);
 
+
+/* Compiles a JSON Schema option once, so a malformed schema fails here. */
+static void
+CheckSchema(JsonbValue *v, const char *noun, const char *path)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "schema check",
+												  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(scratch);
+
+	CompileSchema(JsonbValueToJsonb(v), psprintf("in %s \"%s\"", noun, path));
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+}
 /* True when value is one of the NULL-terminated values. */
 bool
 ValueInList(const char *value, const char *const *values)
@@ -375,6 +390,7 @@ NormalizeValue(JsonbParseState **state, const OptionSpec *opt, JsonbValue *v,
 		case OPT_SCHEMA:
 			if (!IsObject(v) && v->type != jbvBool)
 				WrongType(noun, path, "a JSON Schema (an object or a boolean)", v);
+			CheckSchema(v, noun, path);
 			JsonbPushValuePair(state, opt->name, v);
 			break;
 		case OPT_STRING_MAP:

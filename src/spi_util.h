@@ -9,5 +9,6 @@
 
 extern SPIPlanPtr KeptPlan(SPIPlanPtr *cache, const char *sql, int nargs, Oid *argtypes);
 extern Datum SPIValue(int row, int col, bool *isnull);
+extern Datum SPIArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 
 #endif

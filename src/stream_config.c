@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "binding_transform.h"
 #include "jsonb_util.h"
 #include "options.h"
 #include "stream_config.h"
@@ -156,6 +157,17 @@ CheckBinding(JsonbContainer *binding, const char *noun, const char *path)
 	needs_path = transform && transform->type == jbvString &&
 		((transform->val.string.len == 6 && strncmp(transform->val.string.val, "filter", 6) == 0) ||
 		 (transform->val.string.len == 3 && strncmp(transform->val.string.val, "map", 3) == 0));
+	if (jsonpath && jsonpath->type == jbvString)
+	{
+		char	   *var = JsonPathVariable(pnstrdup(jsonpath->val.string.val, jsonpath->val.string.len));
+
+		if (var != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s.jsonpath\" uses the variable %s, but bindings pass no variables",
+							noun, path, var),
+					 errhint("Write the value into the path itself, e.g. \"$ ? (@ > 10)\".")));
+	}
 	if (needs_path && (jsonpath == NULL || jsonpath->type == jbvNull))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

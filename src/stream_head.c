@@ -78,7 +78,8 @@ LockStreamHead(const char *stream, StreamHead *head)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(stream)};
 	SPIPlanPtr	plan = KeptPlan(&lock_plan,
-								  "SELECT s.id, s.status, s.sla_ms, h.last_sequence"
+								  "SELECT s.id, s.status, s.sla_ms, h.last_sequence,"
+								  " s.xmin::text || '/' || s.ctid::text"
 								  " FROM streamflow.streams s"
 								  " JOIN streamflow.stream_state h ON h.stream_id = s.id"
 								  " WHERE s.id = $1 OR s.name = $1"
@@ -94,6 +95,7 @@ LockStreamHead(const char *stream, StreamHead *head)
 	head->status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	head->sla_ms = DatumGetInt32(SPIValue(0, 3, &isnull));
 	head->last_sequence = DatumGetInt64(SPIValue(0, 4, &isnull));
+	head->config_version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 	if (strcmp(head->status, "paused") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

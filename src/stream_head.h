@@ -12,6 +12,7 @@ typedef struct StreamHead
 	char	   *status;			/* inactive | active | paused */
 	int32		sla_ms;			/* 0 when the stream has no SLA */
 	int64		last_sequence;	/* highest sequence ever stored */
+	char	   *config_version; /* changes whenever the stream's row does */
 } StreamHead;
 
 extern char *ResolveStreamId(const char *stream);
