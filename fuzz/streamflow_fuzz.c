@@ -157,6 +157,14 @@ streamflow_fuzz(PG_FUNCTION_ARGS)
 	verbose = getenv("STREAMFLOW_FUZZ_VERBOSE") != NULL;
 
 	/*
+	 * postgres --single (PostgreSQL 15) never sets the reference point of
+	 * check_stack_depth(), which then never fires: deep nesting would crash
+	 * with SIGSEGV where a normal backend raises "stack depth limit exceeded".
+	 * Take it from here; what lies above is a few kB of executor frames.
+	 */
+	(void) set_stack_base();
+
+	/*
 	 * libFuzzer installs a handler only where none is set, and postgres has
 	 * its own for these signals (SIGALRM drives PostgreSQL's timeouts, which
 	 * nothing uses here): without this, -timeout would never fire and Ctrl-C

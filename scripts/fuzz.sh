@@ -75,7 +75,7 @@ single() {
 	shift 2
 	for a in "$@"; do list+="${list:+, }'${a//\'/\'\'}'"; done
 	printf '%s\n' \
-		"CREATE FUNCTION streamflow_fuzz(text[]) RETURNS int AS '$so', 'streamflow_fuzz' LANGUAGE C STRICT" \
+		"CREATE OR REPLACE FUNCTION streamflow_fuzz(text[]) RETURNS int AS '$so', 'streamflow_fuzz' LANGUAGE C STRICT" \
 		"SELECT streamflow_fuzz(ARRAY[$list]::text[])" |
 		as_postgres env "${vars[@]}" "$PGBIN/postgres" --single -D "$dir/data" \
 			-c fsync=off -c log_min_messages=warning postgres >"$log" 2>&1
@@ -108,7 +108,11 @@ replay() {
 	shift
 	single "$log" 1 -timeout="$timeout" -rss_limit_mb="$rss_limit" "$@"
 	rc=$?
-	awk '/^Running: /{f=$2; sub(".*/", "", f)} /^streamflow_fuzz: [a-z]+: /{sub("^streamflow_fuzz: ", ""); printf "  %-34s %s\n", f, substr($0, 1, 110)}' "$log"
+	# (libFuzzer runs an input twice when it malloc'd more than it freed:
+	# the second run is its leak check; one line per input is enough)
+	awk '/^Running: /{f=$2; sub(".*/", "", f)}
+		/^streamflow_fuzz: [a-z]+: / && f != done {done = f; sub("^streamflow_fuzz: ", "")
+			printf "  %-38s %s\n", f, substr($0, 1, 110)}' "$log"
 	check_stack "$log"
 	{ [ $rc -eq 0 ] && grep -a -q 'fuzzing was not performed' "$log"; } || report "$log" $rc
 }
