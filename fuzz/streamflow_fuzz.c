@@ -122,7 +122,9 @@ static void CountOutcome(FuzzTarget target, const ErrorData *edata);
 static void PrintSummary(void);
 static void FuzzEmitLogHook(ErrorData *edata);
 static void Finding(const char *fmt,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
+#ifdef FUZZ_WITH_ASAN
 static MemoryContext MallocContextCreate(MemoryContext parent, const char *name);
+#endif
 
 /*
  * SQL: streamflow_fuzz(args text[]) returns int.  Runs libFuzzer with args
@@ -472,6 +474,8 @@ Finding(const char *fmt,...)
 	abort();
 }
 
+#ifdef FUZZ_WITH_ASAN
+
 /*
  * MallocContext: a memory context that mallocs every chunk on its own, so
  * that AddressSanitizer guards each palloc with redzones and quarantines it
@@ -647,3 +651,5 @@ MallocContextCreate(MemoryContext parent, const char *name)
 						parent, name);
 	return &mc->header;
 }
+
+#endif							/* FUZZ_WITH_ASAN */
