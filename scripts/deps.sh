@@ -9,6 +9,7 @@ packages=(
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev pkg-config
 	postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 	nodejs npm bc
+	clang libclang-rt-14-dev llvm
 )
 
 missing=()

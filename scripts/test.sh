@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make test: pg_regress (make installcheck on a temporary instance), pgTAP
 # (pg_prove) and the integration tests (node --test) against a throwaway
-# cluster.  Run after the extension is built and installed; exits non-zero on
-# any failure and ends with one "N passed, N failed" line.
+# cluster, then a short libFuzzer run (make fuzz-smoke).  Run after the
+# extension is built and installed; exits non-zero on any failure and ends
+# with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -49,6 +50,10 @@ step "integration tests (node --test test/integration)"
 PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db \
 	node --test test/integration/
 result $? "integration"
+
+step "fuzz smoke (make fuzz-smoke)"
+make -s fuzz-smoke STREAMFLOW_FUZZ_DIR="$run_dir/fuzz"
+result $? "fuzz-smoke"
 
 echo
 echo "suites: $passed passed, $failed failed"
