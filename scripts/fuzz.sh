@@ -40,7 +40,7 @@ setup() {
 	ulimit -s 8192 || die "cannot set the stack limit to 8MB (ulimit -s)"
 
 	mkdir -p "$dir/corpus" "$dir/artifacts"
-	rm -rf "$dir/data" "$dir/seeds" "$dir/repro"
+	rm -rf "$dir/data" "$dir/seeds"
 	cp -r "$repo/fuzz/corpus" "$dir/seeds"
 	cp "$repo/fuzz/json_schema.dict" "$repo/fuzz/lsan.supp" "$dir/"
 	chown -R postgres: "$dir" 2>/dev/null || true
@@ -92,6 +92,8 @@ report() {
 	first=$(grep -a -n -m1 -E '==[0-9]+==|FINDING|deadly signal|ALARM|out-of-memory|ERROR: libFuzzer' "$log" | cut -d: -f1)
 	if [ -n "$first" ]; then tail -n "+$first" "$log" | head -120; else tail -60 "$log"; fi
 	artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+	# replaying files, libFuzzer saves nothing: the input is the file it ran last
+	[ -n "$artifact" ] || artifact=$(sed -n 's/^Running: //p' "$log" | tail -1)
 	if [ -n "$artifact" ]; then
 		echo "fuzz: reproducer: $artifact"
 		echo "fuzz: reproduce with: STREAMFLOW_FUZZ_DIR=$dir bash scripts/fuzz.sh repro $artifact"
@@ -144,7 +146,8 @@ repro() {
 	local f copies=()
 	mkdir -p "$dir/repro"
 	for f in "$@"; do
-		cp "$f" "$dir/repro/" || die "cannot read $f"
+		[ "$(realpath "$(dirname "$f")")" = "$(realpath "$dir/repro")" ] ||
+			cp "$f" "$dir/repro/" || die "cannot read $f"
 		copies+=("$dir/repro/$(basename "$f")")
 	done
 	chown -R postgres: "$dir/repro"
