@@ -2,8 +2,8 @@
  * ingest.c: ingest() and ingest_batch(), and the core they share.
  *
  * Order (DESIGN.md): frame rules, bindings, data_schema, then store, then
- * publish at commit.  The stream's
- * head row is locked first, so concurrent sessions take turns per stream.
+ * publish at commit.  The stream's head row is locked first, so concurrent
+ * sessions take turns per stream.
  */
 #include "postgres.h"
 
@@ -43,22 +43,6 @@ ParseOnError(const char *s)
 }
 
 /*
- * Marks frames that repeat the sequence of an earlier valid frame of the same
- * batch; the first one stands, like INSERT ... ON CONFLICT DO NOTHING.
- */
-static void
-MarkRepeatedInBatch(Frame *f, HTAB *seen)
-{
-	if (f->has_sequence && f->violations == NIL && !f->duplicate)
-	{
-		bool		found;
-
-		hash_search(seen, &f->sequence, HASH_ENTER, &found);
-		f->duplicate = found;
-	}
-}
-
-/*
  * Runs frames through the rules and the stream's pipeline (bindings, then
  * data_schema), stores the valid ones, queues the stored ones for the bus and
  * updates the stream's head.  Frames already carry the violations found while
@@ -93,12 +77,15 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		Frame	   *f = frames[i];
 
 		CheckFrame(f);
-		if (seen)
-			MarkRepeatedInBatch(f, seen);
+		/* in a windowed stream, a repeat of a valid frame of this batch adds nothing */
+		if (seen && f->violations == NIL && !f->duplicate && f->has_sequence)
+			f->duplicate = hash_search(seen, &f->sequence, HASH_FIND, NULL) != NULL;
 		if (f->violations == NIL && !f->duplicate && (pipeline->schema || pipeline->bindings))
 			RunPipeline(pipeline, f, windows, added);
 		if (f->violations == NIL)
 		{
+			if (seen && f->has_sequence)
+				(void) hash_search(seen, &f->sequence, HASH_ENTER, NULL);
 			AssignFrame(f, head);
 			valid[nvalid++] = f;
 			continue;

@@ -24,7 +24,6 @@ static JsonbValue *NormalizeObject(JsonbParseState **state, JsonbContainer *obj,
 static void NormalizeValue(JsonbParseState **state, const OptionSpec *opt,
 						   JsonbValue *v, const char *noun, const char *path);
 
-
 /* Compiles a JSON Schema option once, so a malformed schema fails here. */
 static void
 CheckSchema(JsonbValue *v, const char *noun, const char *path)
@@ -37,6 +36,7 @@ CheckSchema(JsonbValue *v, const char *noun, const char *path)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
 }
+
 /* True when value is one of the NULL-terminated values. */
 bool
 ValueInList(const char *value, const char *const *values)

@@ -3,7 +3,7 @@
 -- stream_errors and dead_letters, schemas refused at create/update time,
 -- the compiled pipeline following update_stream, windowed aggregates.
 BEGIN;
-SELECT plan(43);
+SELECT plan(45);
 
 \ir helpers.psql
 
@@ -173,6 +173,13 @@ SELECT is((SELECT (ingest_batch).ingested FROM (SELECT streamflow.ingest_batch('
 	2, 'a batch with a duplicate stores the others');
 SELECT is((SELECT array_agg(payload->'total' ORDER BY sequence)::text FROM streamflow.frames WHERE stream_id = 'win'),
 	'{5,8,9,11}', 'the duplicate in the batch did not count in the window');
+
+SELECT lives_ok($$SELECT streamflow.update_stream('win', '{"data_schema": {"properties": {"total": {"maximum": 50}}}}')$$,
+	'the windowed stream gets a schema on its aggregate');
+SELECT results_eq(
+	$$SELECT ingested, duplicates, rejected FROM streamflow.ingest_batch('win', '[{"sequence": 20, "payload": {"n": 100}}, {"sequence": 20, "payload": {"n": 5}}, {"sequence": 20, "payload": {"n": 7}}]', 'skip')$$,
+	$$VALUES (1, 1, 1)$$,
+	'a sequence whose first frame is rejected is stored from its next valid frame; a later repeat is a duplicate');
 
 SELECT * FROM finish();
 ROLLBACK;
