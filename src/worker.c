@@ -61,9 +61,15 @@ static struct lws_context *lws_ctx = NULL;
 static struct lws_vhost *lws_vh = NULL;
 static int	open_connections = 0;
 
+/* What the worker started with; a reload changing them restarts it. */
+static char *started_database;
+static char *started_listen_address;
+static int	started_port;
+
 static void WorkerRegister(void);
 static void WorkerCreateContext(void);
 static bool WorkerListen(void);
+static void WorkerReload(void);
 static void WorkerShutdown(int code, Datum arg);
 static void WorkerLwsLog(int level, const char *line);
 static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -83,17 +89,17 @@ WorkerInit(void)
 {
 	DefineCustomStringVariable("streamflow.database",
 							   gettext_noop("Database the streamflow worker connects to."),
-							   NULL, &worker_database, "postgres", PGC_POSTMASTER, 0,
+							   NULL, &worker_database, "postgres", PGC_SIGHUP, 0,
 							   NULL, NULL, NULL);
 	DefineCustomStringVariable("streamflow.listen_address",
 							   gettext_noop("Address the streamflow worker's HTTP listener binds to."),
 							   gettext_noop("An IPv4 or IPv6 address; * listens on every address."),
-							   &worker_listen_address, "127.0.0.1", PGC_POSTMASTER, 0,
+							   &worker_listen_address, "127.0.0.1", PGC_SIGHUP, 0,
 							   NULL, NULL, NULL);
 	DefineCustomIntVariable("streamflow.port",
 							gettext_noop("TCP port of the streamflow worker's HTTP listener."),
-							gettext_noop("0 runs the worker without a listener."),
-							&worker_port, 8787, 0, 65535, PGC_POSTMASTER, 0,
+							gettext_noop("0 runs the worker without a listener. A change restarts the worker."),
+							&worker_port, 8787, 0, 65535, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("streamflow.max_connections",
 							gettext_noop("HTTP connections the streamflow worker serves at once; more are answered 503."),
@@ -142,6 +148,9 @@ StreamflowWorkerMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
+	started_database = MemoryContextStrdup(TopMemoryContext, worker_database);
+	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
+	started_port = worker_port;
 	BackgroundWorkerInitializeConnection(worker_database, NULL, 0);
 	pgstat_report_appname("streamflow http");
 	worker_started_at = GetCurrentTimestamp();
@@ -193,13 +202,30 @@ StreamflowWorkerMain(Datum main_arg)
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+			WorkerReload();
 
 		/* serve what woke us (sockets, lws timers) */
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
+	}
+}
+
+/*
+ * Rereads the configuration.  A new database, address or port takes a new
+ * process: the worker exits with code 1 and the postmaster starts it again
+ * after WORKER_RESTART_SECONDS.
+ */
+static void
+WorkerReload(void)
+{
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	if (strcmp(started_database, worker_database) != 0 ||
+		strcmp(started_listen_address, worker_listen_address) != 0 ||
+		started_port != worker_port)
+	{
+		ereport(LOG,
+				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address or port")));
+		proc_exit(1);
 	}
 }
 

@@ -128,6 +128,26 @@ test('pg_reload_conf keeps the worker serving (same process)', async () => {
   assert.equal(await workerPid(), pid);
 });
 
+test('a reload that changes streamflow.port moves the listener', async () => {
+  const c = await db();
+  const moved = port + 100;
+  await c.query(`ALTER SYSTEM SET streamflow.port = ${moved}`);
+  await c.query('SELECT pg_reload_conf()');
+  try {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${moved}/health`).catch(() => null);
+      if (res && res.status === 200) break;
+      assert.ok(Date.now() < deadline, 'the worker listens on the new port within 5 s');
+      await sleep(100);
+    }
+  } finally {
+    await c.query('ALTER SYSTEM RESET streamflow.port');
+    await c.query('SELECT pg_reload_conf()');
+  }
+  await waitForHealth(5000);
+});
+
 test('pg_cron_318_pg_net_78: DROP DATABASE of another database is not held up by the worker', async () => {
   const c = await db();
   await c.query('DROP DATABASE IF EXISTS sf_worker_victim');
