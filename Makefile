@@ -13,6 +13,7 @@ REGRESS_WORKDIR ?= ./tmp_check
 REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=$(REGRESS_WORKDIR)/instance --outputdir=$(REGRESS_WORKDIR)
 
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Isrc
+SHLIB_LINK = $(shell pkg-config --libs libwebsockets libuv)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

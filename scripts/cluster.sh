@@ -2,7 +2,9 @@
 # Throwaway PostgreSQL clusters for the demo and the tests, run as the
 # postgres OS user (PostgreSQL refuses to run as root).
 #
-#   cluster.sh start DIR PORT DBNAME   initdb if needed, preload streamflow + pg_cron, start
+#   cluster.sh start DIR PORT DBNAME   initdb if needed, preload streamflow + pg_cron, start;
+#                                      streamflow's worker serves HTTP on port PORT + 3000
+#   cluster.sh http-port PORT          prints the worker's HTTP port for a cluster on PORT
 #   cluster.sh stop DIR                stop (fast) if running
 #   cluster.sh psql DIR PORT DB ...    psql as postgres over the cluster's socket
 set -euo pipefail
@@ -13,6 +15,10 @@ as_postgres() {
 }
 
 cmd=${1:?usage: cluster.sh start|stop|psql DIR ...}
+if [ "$cmd" = http-port ]; then
+	echo $((${2:?port} + 3000))
+	exit 0
+fi
 dir=${2:?cluster directory}
 
 case "$cmd" in
@@ -31,6 +37,8 @@ unix_socket_directories = '$dir'
 shared_preload_libraries = 'streamflow,pg_cron'
 cron.database_name = '$db'
 cron.use_background_workers = on
+streamflow.database = '$db'
+streamflow.port = $((port + 3000))
 max_worker_processes = 16
 fsync = off
 synchronous_commit = on

@@ -26,6 +26,8 @@ step "pg_regress (make installcheck)"
 rm -rf "$run_dir/regress"
 mkdir -p "$run_dir/regress/src"
 tar -C "$repo" --exclude=.git --exclude=node_modules --exclude=tmp_check -cf - . | tar -C "$run_dir/regress/src" -xf -
+# the temporary instance's worker gets a port of its own (next to the cluster's)
+echo "streamflow.port = $((port + 3001))" >>"$run_dir/regress/src/test/regress.conf"
 chown -R postgres: "$run_dir"
 runuser -u postgres -- make -s -C "$run_dir/regress/src" installcheck REGRESS_WORKDIR="$run_dir/regress/work" PG_CONFIG="${PG_CONFIG:-pg_config}"
 rc=$?
@@ -46,9 +48,16 @@ step "pgTAP (pg_prove test/pgtap)"
 pg_prove -h "$run_dir/cluster" -p "$port" -U postgres -d "$db" test/pgtap/*.sql
 result $? "pgTAP"
 
+# worker.test.mjs kills the worker (and so restarts every backend): it runs
+# alone, after the others.
 step "integration tests (node --test test/integration)"
-PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db \
-	node --test test/integration/
+export PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db
+export STREAMFLOW_HTTP_PORT=$(bash scripts/cluster.sh http-port "$port")
+mapfile -t shared_tests < <(ls test/integration/*.test.mjs | grep -v '/worker.test.mjs$')
+node --test "${shared_tests[@]}"
+rc=$?
+node --test test/integration/worker.test.mjs
+[ $? -eq 0 ] && [ $rc -eq 0 ]
 result $? "integration"
 
 step "fuzz smoke (make fuzz-smoke)"

@@ -9,6 +9,7 @@
 #include "utils/guc.h"
 
 #include "bus.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -21,5 +22,6 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	BusInit();
+	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

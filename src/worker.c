@@ -1,0 +1,476 @@
+/*
+ * worker.c: the transport background worker.
+ *
+ * One worker per cluster, connected to streamflow.database, serves HTTP on
+ * streamflow.listen_address:streamflow.port with libwebsockets running on a
+ * libuv loop that the worker owns (a "foreign" loop to lws).  The worker never
+ * lets libuv block: it sleeps in a PostgreSQL WaitEventSet on its latch,
+ * postmaster death and the libuv backend (epoll) fd, for at most the time
+ * libuv's next timer needs, then runs the loop once without waiting.  So
+ * signals, ProcSignalBarriers (DROP DATABASE elsewhere) and config reloads
+ * are handled promptly, and nothing PostgreSQL raises ever unwinds through an
+ * lws or libuv frame: lws callbacks only queue requests (worker_requests.c);
+ * database work happens in the main loop.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "worker.h"
+#include "worker_requests.h"
+#include "worker_routes.h"
+
+/* Seconds before the postmaster restarts a worker that exited with code 1. */
+#define WORKER_RESTART_SECONDS 1
+/* Milliseconds between attempts to listen when the port is taken. */
+#define WORKER_LISTEN_RETRY_MS 10000
+/* Longest the worker waits for lws and libuv to close at exit. */
+#define WORKER_SHUTDOWN_MS 1000
+
+char	   *worker_database = NULL;
+char	   *worker_listen_address = NULL;
+int			worker_port = 8787;
+int			worker_max_connections = 1024;
+int			worker_max_message_bytes = 1024 * 1024;
+TimestampTz worker_started_at = 0;
+
+/* Per-connection state lws allocates for us (zeroed). */
+typedef struct Session
+{
+	Request    *req;			/* the request in flight, or NULL */
+} Session;
+
+static uv_loop_t uv_loop;
+static bool uv_loop_ready = false;
+static struct lws_context *lws_ctx = NULL;
+static struct lws_vhost *lws_vh = NULL;
+static int	open_connections = 0;
+
+/* What the worker started with; a reload changing them restarts it. */
+static char *started_database;
+static char *started_listen_address;
+static int	started_port;
+
+static void WorkerRegister(void);
+static void WorkerCreateContext(void);
+static bool WorkerListen(void);
+static void WorkerReload(void);
+static void WorkerShutdown(int code, Datum arg);
+static void WorkerLwsLog(int level, const char *line);
+static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
+						 void *user, void *in, size_t len);
+static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
+static int	HttpWrite(struct lws *wsi, Session *session);
+static void SessionRelease(Session *session);
+
+static const struct lws_protocols protocols[] = {
+	{"http", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+/* Defines the worker GUCs and, when preloaded, registers the worker. */
+void
+WorkerInit(void)
+{
+	DefineCustomStringVariable("streamflow.database",
+							   gettext_noop("Database the streamflow worker connects to."),
+							   NULL, &worker_database, "postgres", PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("streamflow.listen_address",
+							   gettext_noop("Address the streamflow worker's HTTP listener binds to."),
+							   gettext_noop("An IPv4 or IPv6 address; * listens on every address."),
+							   &worker_listen_address, "127.0.0.1", PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.port",
+							gettext_noop("TCP port of the streamflow worker's HTTP listener."),
+							gettext_noop("0 runs the worker without a listener. A change restarts the worker."),
+							&worker_port, 8787, 0, 65535, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.max_connections",
+							gettext_noop("HTTP connections the streamflow worker serves at once; more are answered 503."),
+							NULL, &worker_max_connections, 1024, 1, INT_MAX / 2, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.max_message_bytes",
+							gettext_noop("Largest request body the streamflow worker accepts; larger ones are answered 413."),
+							NULL, &worker_max_message_bytes, 1024 * 1024, 1024, MaxAllocSize,
+							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+
+	if (process_shared_preload_libraries_in_progress)
+		WorkerRegister();
+	else
+		ereport(LOG,
+				(errmsg("streamflow's HTTP worker is not running"),
+				 errdetail("streamflow was loaded without shared_preload_libraries; its SQL functions work, its HTTP, WebSocket and SSE endpoints do not."),
+				 errhint("Add streamflow to the shared_preload_libraries configuration variable in postgresql.conf.")));
+}
+
+/* Asks the postmaster to start the worker, and to restart it when it exits with code 1. */
+static void
+WorkerRegister(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = WORKER_RESTART_SECONDS;
+	strlcpy(worker.bgw_library_name, "streamflow", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "StreamflowWorkerMain", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "streamflow http worker", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "streamflow http", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* The worker's entry point: connect, listen, and serve until told to stop. */
+void
+StreamflowWorkerMain(Datum main_arg)
+{
+	MemoryContext loop_context;
+	WaitEventSet *events;
+	TimestampTz next_listen_attempt = 0;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	started_database = MemoryContextStrdup(TopMemoryContext, worker_database);
+	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
+	started_port = worker_port;
+	BackgroundWorkerInitializeConnection(worker_database, NULL, 0);
+	pgstat_report_appname("streamflow http");
+	worker_started_at = GetCurrentTimestamp();
+
+	loop_context = AllocSetContextCreate(TopMemoryContext, "streamflow worker loop",
+										 ALLOCSET_DEFAULT_SIZES);
+
+	before_shmem_exit(WorkerShutdown, (Datum) 0);
+	WorkerCreateContext();
+
+	events = CreateWaitEventSet(TopMemoryContext, 3);
+	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(events, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	AddWaitEventToSet(events, WL_SOCKET_READABLE, uv_backend_fd(&uv_loop), NULL, NULL);
+
+	ereport(LOG,
+			(errmsg("streamflow worker started in database \"%s\"", worker_database)));
+
+	for (;;)
+	{
+		WaitEvent	event;
+		long		timeout;
+
+		MemoryContextReset(loop_context);
+		MemoryContextSwitchTo(loop_context);
+
+		/* (re)try the listener when it is not up yet */
+		if (lws_vh == NULL && worker_port != 0 &&
+			GetCurrentTimestamp() >= next_listen_attempt && !WorkerListen())
+			next_listen_attempt = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+															  WORKER_LISTEN_RETRY_MS);
+
+		/*
+		 * Answer what the callbacks queued, then run the loop once without
+		 * waiting: that both serves ready sockets and applies the watcher
+		 * changes (lws_callback_on_writable) libuv only makes inside uv_run.
+		 */
+		RequestsProcess(WorkerRoutes, loop_context);
+		uv_run(&uv_loop, UV_RUN_NOWAIT);
+		if (RequestsPending())
+			continue;
+
+		timeout = uv_backend_timeout(&uv_loop);
+		if (lws_vh == NULL && worker_port != 0)
+			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
+				? WORKER_LISTEN_RETRY_MS : timeout;
+		(void) WaitEventSetWait(events, timeout, &event, 1, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+			WorkerReload();
+
+		/* serve what woke us (sockets, lws timers) */
+		uv_run(&uv_loop, UV_RUN_NOWAIT);
+	}
+}
+
+/*
+ * Rereads the configuration.  A new database, address or port takes a new
+ * process: the worker exits with code 1 and the postmaster starts it again
+ * after WORKER_RESTART_SECONDS.
+ */
+static void
+WorkerReload(void)
+{
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	if (strcmp(started_database, worker_database) != 0 ||
+		strcmp(started_listen_address, worker_listen_address) != 0 ||
+		started_port != worker_port)
+	{
+		ereport(LOG,
+				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address or port")));
+		proc_exit(1);
+	}
+}
+
+/* Creates the libuv loop and the lws context on it; vhosts come later. */
+static void
+WorkerCreateContext(void)
+{
+	struct lws_context_creation_info info;
+	void	   *foreign_loops[1];
+	int			rc;
+
+	rc = uv_loop_init(&uv_loop);
+	if (rc != 0)
+		ereport(FATAL,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not create the streamflow worker's event loop: %s", uv_strerror(rc))));
+	uv_loop_ready = true;
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, WorkerLwsLog);
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+		LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+	foreign_loops[0] = &uv_loop;
+	info.foreign_loops = foreign_loops;
+	info.pcontext = &lws_ctx;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	lws_ctx = lws_create_context(&info);
+	if (lws_ctx == NULL)
+		ereport(FATAL,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("could not create the streamflow worker's libwebsockets context")));
+}
+
+/* Starts the HTTP listener; false (with a warning) when it cannot bind. */
+static bool
+WorkerListen(void)
+{
+	struct lws_context_creation_info info;
+	const char *address = worker_listen_address;
+
+	memset(&info, 0, sizeof(info));
+	info.port = worker_port;
+	info.protocols = protocols;
+	info.vhost_name = "streamflow";
+	if (address == NULL || address[0] == '\0' || strcmp(address, "*") == 0)
+		info.iface = NULL;
+	else
+	{
+		info.iface = address;
+		if (strchr(address, ':') == NULL)
+			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	}
+	info.keepalive_timeout = 5;
+	info.timeout_secs = 30;
+
+	lws_vh = lws_create_vhost(lws_ctx, &info);
+	if (lws_vh == NULL)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("streamflow worker could not listen on %s:%d",
+						address ? address : "*", worker_port),
+				 errdetail("The address may be in use by another program or another cluster."),
+				 errhint("Set streamflow.port to a free port and restart the server; the worker retries every %d seconds.",
+						 WORKER_LISTEN_RETRY_MS / 1000)));
+		return false;
+	}
+	ereport(LOG,
+			(errmsg("streamflow worker listening on %s:%d", address ? address : "*", worker_port)));
+	return true;
+}
+
+/*
+ * At exit (SIGTERM, FATAL, postmaster death): closes every connection and
+ * the listener, and lets libuv finish closing its handles, for at most
+ * WORKER_SHUTDOWN_MS.
+ */
+static void
+WorkerShutdown(int code, Datum arg)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WORKER_SHUTDOWN_MS);
+
+	if (lws_ctx != NULL)
+		lws_context_destroy(lws_ctx);
+	if (!uv_loop_ready)
+		return;
+	while (uv_loop_alive(&uv_loop) && GetCurrentTimestamp() < deadline)
+	{
+		if (uv_run(&uv_loop, UV_RUN_NOWAIT) == 0)
+			break;
+		pg_usleep(1000);
+	}
+	/* a foreign-loop context finishes destroying once its handles closed */
+	if (lws_ctx != NULL)
+		lws_context_destroy(lws_ctx);
+	uv_run(&uv_loop, UV_RUN_NOWAIT);
+	RequestsDiscardAll();
+	if (uv_loop_close(&uv_loop) != 0)
+		elog(LOG, "streamflow worker exited with libuv handles still open");
+	uv_loop_ready = false;
+}
+
+/* Routes lws's own errors and warnings to the server log. */
+static void
+WorkerLwsLog(int level, const char *line)
+{
+	int			len = strlen(line);
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	/* LOG never raises an error, so this cannot unwind through lws */
+	ereport(LOG, (errmsg_internal("libwebsockets: %.*s", len, line)));
+}
+
+/*
+ * lws's HTTP callback.  Never calls anything that can raise a PostgreSQL
+ * error: requests are queued for the main loop and written when answered.
+ */
+static int
+HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
+			 void *user, void *in, size_t len)
+{
+	Session    *session = (Session *) user;
+
+	switch (reason)
+	{
+		case LWS_CALLBACK_HTTP_BIND_PROTOCOL:
+			open_connections++;
+			break;
+		case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+			open_connections--;
+			if (session)
+				SessionRelease(session);
+			break;
+		case LWS_CALLBACK_CLOSED_HTTP:
+			if (session)
+				SessionRelease(session);
+			break;
+		case LWS_CALLBACK_HTTP:
+			return HttpAccept(wsi, session, (const char *) in, len);
+		case LWS_CALLBACK_HTTP_WRITEABLE:
+			return HttpWrite(wsi, session);
+		default:
+			break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* A new request on wsi: refuse it at once, or queue it for the main loop. */
+static int
+HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
+{
+	static const struct
+	{
+		const char *name;
+		enum lws_token_indexes token;
+	}			methods[] = {
+		{"GET", WSI_TOKEN_GET_URI}, {"POST", WSI_TOKEN_POST_URI},
+		{"PUT", WSI_TOKEN_PUT_URI}, {"PATCH", WSI_TOKEN_PATCH_URI},
+		{"DELETE", WSI_TOKEN_DELETE_URI}, {"OPTIONS", WSI_TOKEN_OPTIONS_URI},
+		{"HEAD", WSI_TOKEN_HEAD_URI}
+	};
+	const char *method = NULL;
+	char		query[1024];
+	char		content_length[32];
+	Request    *req;
+	int			status = 0;
+	int			i;
+
+	for (i = 0; i < (int) lengthof(methods); i++)
+		if (lws_hdr_total_length(wsi, methods[i].token) > 0)
+		{
+			method = methods[i].name;
+			break;
+		}
+	if (lws_hdr_copy(wsi, content_length, sizeof(content_length),
+					 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+		strtoll(content_length, NULL, 10) > worker_max_message_bytes)
+		status = HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
+	if (open_connections > worker_max_connections)
+		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+	if (method == NULL)
+		status = HTTP_STATUS_METHOD_NOT_ALLOWED;
+	if (lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
+		query[0] = '\0';
+
+	if (status == 0)
+	{
+		req = RequestCreate(wsi, method, path, len, query);
+		if (req == NULL)
+			status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+		else
+		{
+			SessionRelease(session);
+			session->req = req;
+			return 0;
+		}
+	}
+	/* refused before queueing: plain status, connection closed after */
+	if (lws_return_http_status(wsi, status, NULL))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* lws says wsi can write: the answered request's headers, then its body. */
+static int
+HttpWrite(struct lws *wsi, Session *session)
+{
+	Request    *req = session ? session->req : NULL;
+	unsigned char headers[LWS_PRE + 512];
+	unsigned char *start = headers + LWS_PRE;
+	unsigned char *p = start;
+	unsigned char *end = headers + sizeof(headers) - 1;
+
+	if (req == NULL || req->state == REQUEST_QUEUED)
+		return 0;
+
+	if (req->state == REQUEST_READY)
+	{
+		if (lws_add_http_common_headers(wsi, req->status, "application/json",
+										req->body_len, &p, end) ||
+			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
+										(const unsigned char *) "no-store", 8, &p, end) ||
+			lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		req->state = REQUEST_HEADERS_SENT;
+		if (req->body_len > 0)
+		{
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+	}
+	else if (lws_write(wsi, req->body + LWS_PRE, req->body_len, LWS_WRITE_HTTP_FINAL) !=
+			 (int) req->body_len)
+		return -1;
+
+	SessionRelease(session);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Forgets the session's request, freeing it unless the queue still owns it. */
+static void
+SessionRelease(Session *session)
+{
+	if (session->req != NULL)
+		RequestConnectionClosed(session->req);
+	session->req = NULL;
+}
