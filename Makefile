@@ -46,8 +46,8 @@ bench: deps
 
 # Fuzzing (fuzz/streamflow_fuzz.c): clang builds the harness, streamflow's
 # engines (not _PG_init nor the network worker) and libFuzzer into one module
-# for `postgres --single`, instrumented
-# for coverage and, unless FUZZ_SANITIZE is emptied, AddressSanitizer.
+# for `postgres --single`, instrumented for coverage and, unless FUZZ_SANITIZE
+# is emptied, AddressSanitizer.
 # Everything generated lives in FUZZ_DIR, never in the checkout.
 FUZZ_CC ?= clang
 FUZZ_DIR ?= $(or $(STREAMFLOW_FUZZ_DIR),/tmp/streamflow-fuzz)
