@@ -235,3 +235,20 @@ JsonValueEqual(const JsonbValue *a, const JsonbValue *b)
 {
 	return JsonValueCompare(a, b) == 0;
 }
+
+/* The items of an array container as JsonbValues (nested containers as jbvBinary). */
+JsonbValue *
+JsonbArrayItems(JsonbContainer *array, int *n)
+{
+	JsonbIterator *it = JsonbIteratorInit(array);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbValue *items = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(array), 1));
+	int			i = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		if (tok == WJB_ELEM)
+			items[i++] = v;
+	*n = i;
+	return items;
+}

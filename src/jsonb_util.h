@@ -20,5 +20,6 @@ extern bool JsonbValueGetInt64(const JsonbValue *v, int64 *out);
 extern int	JsonValueCompare(const JsonbValue *a, const JsonbValue *b);
 extern bool JsonValueEqual(const JsonbValue *a, const JsonbValue *b);
 extern void JsonbRootValue(Jsonb *jb, JsonbValue *v);
+extern JsonbValue *JsonbArrayItems(JsonbContainer *array, int *n);
 
 #endif

@@ -120,23 +120,6 @@ SubSchema(Compiler *c, JsonbValue *v, const char *location, const char *keyword,
 	return CompileNode(c, v, ChildLocation(location, keyword, strlen(keyword)), base);
 }
 
-/* The elements of an array container as JsonbValues (containers as jbvBinary). */
-static JsonbValue *
-ArrayElements(JsonbContainer *array, int *n)
-{
-	JsonbIterator *it = JsonbIteratorInit(array);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	JsonbValue *elems = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(array), 1));
-	int			i = 0;
-
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_ELEM)
-			elems[i++] = v;
-	*n = i;
-	return elems;
-}
-
 /* Compiles a non-empty array of schemas (allOf, anyOf, oneOf). */
 static void
 SchemaArray(Compiler *c, JsonbValue *v, const char *location, const char *keyword,
@@ -147,7 +130,7 @@ SchemaArray(Compiler *c, JsonbValue *v, const char *location, const char *keywor
 
 	if (!IsArrayValue(v))
 		BadKeyword(c, location, keyword, "must be an array of JSON Schemas");
-	elems = ArrayElements(v->val.binary.data, &list->n);
+	elems = JsonbArrayItems(v->val.binary.data, &list->n);
 	if (list->n == 0 && !allow_empty)
 		BadKeyword(c, location, keyword, "must be a non-empty array of JSON Schemas");
 	list->nodes = palloc(sizeof(SchemaNode *) * Max(list->n, 1));
@@ -202,7 +185,7 @@ StringArray(Compiler *c, JsonbValue *v, const char *location, const char *keywor
 
 	if (!IsArrayValue(v))
 		BadKeyword(c, location, keyword, "must be an array of strings");
-	elems = ArrayElements(v->val.binary.data, n);
+	elems = JsonbArrayItems(v->val.binary.data, n);
 	out = palloc(sizeof(char *) * Max(*n, 1));
 	*lens = palloc(sizeof(int) * Max(*n, 1));
 	for (i = 0; i < *n; i++)
@@ -252,7 +235,7 @@ TypeValue(Compiler *c, JsonbValue *v, const char *location)
 	int			i;
 
 	if (IsArrayValue(v))
-		elems = ArrayElements(v->val.binary.data, &n);
+		elems = JsonbArrayItems(v->val.binary.data, &n);
 	for (i = 0; i < n; i++)
 	{
 		uint8		bit = 0;
@@ -428,7 +411,7 @@ CompileKeywords(Compiler *c, SchemaNode *node, JsonbContainer *obj, const char *
 		{
 			if (!IsArrayValue(&v))
 				BadKeyword(c, location, kw, "must be an array");
-			node->enum_values = ArrayElements(v.val.binary.data, &node->n_enum);
+			node->enum_values = JsonbArrayItems(v.val.binary.data, &node->n_enum);
 		}
 		else if (strcmp(kw, "const") == 0)
 		{

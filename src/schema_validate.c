@@ -296,24 +296,6 @@ CheckString(Validator *v, const SchemaNode *s, const char *str, int len)
 	return ok;
 }
 
-/* The items of an array instance. */
-static JsonbValue *
-Items(JsonbValue *inst, int *n)
-{
-	JsonbContainer *array = inst->val.binary.data;
-	JsonbIterator *it = JsonbIteratorInit(array);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	JsonbValue *items = palloc(sizeof(JsonbValue) * Max(JsonContainerSize(array), 1));
-	int			i = 0;
-
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_ELEM)
-			items[i++] = v;
-	*n = i;
-	return items;
-}
-
 /* qsort comparator for uniqueItems. */
 static int
 ItemCmp(const void *a, const void *b)
@@ -347,7 +329,7 @@ static bool
 CheckArray(Validator *v, const SchemaNode *s, JsonbValue *inst)
 {
 	int			n;
-	JsonbValue *items = Items(inst, &n);
+	JsonbValue *items = JsonbArrayItems(inst->val.binary.data, &n);
 	bool		ok = true;
 	int			i;
 
