@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
+
 #include "catalog/pg_collation.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -36,45 +38,90 @@ static const struct
 	{"json_stringify", TRANSFORM_JSON_STRINGIFY},
 };
 
-/* Can c be part of a jsonpath variable name (jsonpath allows non-ASCII letters)? */
-static bool
-IsVariableChar(char c)
+/* The variable in a jsonpath item or anything below or after it, "$name"; NULL when none. */
+static char *
+VariableIn(JsonPathItem *v)
 {
-	return isalnum((unsigned char) c) || c == '_' || (unsigned char) c >= 0x80;
+	JsonPathItem a;
+	JsonPathItem to;
+	char	   *found = NULL;
+	int32		len;
+	int			i;
+
+	check_stack_depth();
+	switch (v->type)
+	{
+		case jpiVariable:
+			return psprintf("$%s", pnstrdup(jspGetString(v, &len), len));
+		case jpiAnd:
+		case jpiOr:
+		case jpiEqual:
+		case jpiNotEqual:
+		case jpiLess:
+		case jpiGreater:
+		case jpiLessOrEqual:
+		case jpiGreaterOrEqual:
+		case jpiStartsWith:
+		case jpiAdd:
+		case jpiSub:
+		case jpiMul:
+		case jpiDiv:
+		case jpiMod:
+			jspGetLeftArg(v, &a);
+			if ((found = VariableIn(&a)) == NULL)
+			{
+				jspGetRightArg(v, &a);
+				found = VariableIn(&a);
+			}
+			break;
+		case jpiNot:
+		case jpiIsUnknown:
+		case jpiExists:
+		case jpiPlus:
+		case jpiMinus:
+		case jpiFilter:
+			jspGetArg(v, &a);
+			found = VariableIn(&a);
+			break;
+		case jpiDatetime:
+			if (v->content.arg)
+			{
+				jspGetArg(v, &a);
+				found = VariableIn(&a);
+			}
+			break;
+		case jpiIndexArray:
+			for (i = 0; i < v->content.array.nelems && found == NULL; i++)
+			{
+				bool		range = jspGetArraySubscript(v, &a, &to, i);
+
+				if ((found = VariableIn(&a)) == NULL && range)
+					found = VariableIn(&to);
+			}
+			break;
+		case jpiLikeRegex:
+			jspInitByBuffer(&a, v->base, v->content.like_regex.expr);
+			found = VariableIn(&a);
+			break;
+		default:
+			break;
+	}
+	if (found == NULL && jspGetNext(v, &a))
+		found = VariableIn(&a);
+	return found;
 }
 
-/* The first "$name" variable a jsonpath text refers to (outside string literals); NULL when none. */
+/*
+ * The first variable a compiled jsonpath refers to ("$name"), NULL when none:
+ * bindings pass no variables, so such a path could only fail.
+ */
 char *
-JsonPathVariable(const char *text)
+JsonPathVariable(JsonPath *path)
 {
-	const char *p;
+	JsonPathItem root;
 
-	for (p = text; *p; p++)
-	{
-		if (*p == '"')
-		{
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p == '\0')
-				break;
-		}
-		else if (*p == '$' && p[1] == '"')
-		{
-			const char *end = strchr(p + 2, '"');
-
-			return end ? pnstrdup(p, end + 1 - p) : pstrdup(p);
-		}
-		else if (*p == '$' && IsVariableChar(p[1]))
-		{
-			const char *end = p + 1;
-
-			while (IsVariableChar(*end))
-				end++;
-			return pnstrdup(p, end - p);
-		}
-	}
-	return NULL;
+	jspInit(&root, path);
+	return VariableIn(&root);
 }
 
 /* Compiles a transform by name; filter and map also compile their jsonpath. */
@@ -97,7 +144,7 @@ CompileTransform(Transform *t, const char *name, const char *jsonpath)
 	if (jsonpath == NULL)
 		elog(ERROR, "binding transform \"%s\" has no jsonpath", name);
 	t->jsonpath = DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in, CStringGetDatum(jsonpath)));
-	if ((var = JsonPathVariable(jsonpath)) != NULL)
+	if ((var = JsonPathVariable(t->jsonpath)) != NULL)
 		t->problem = psprintf("jsonpath \"%s\" uses the variable %s, but bindings pass no variables",
 							  jsonpath, var);
 }

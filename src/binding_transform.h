@@ -35,7 +35,7 @@ typedef struct Transform
 	char	   *problem;		/* why the jsonpath cannot run here; NULL when it can */
 } Transform;
 
-extern char *JsonPathVariable(const char *text);
+extern char *JsonPathVariable(JsonPath *path);
 extern void CompileTransform(Transform *t, const char *name, const char *jsonpath);
 extern bool TransformIsAggregate(const Transform *t);
 extern bool ApplyTransform(const Transform *t, const JsonbValue *v, const char *path,

@@ -8,7 +8,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/jsonpath.h"
 
 #include "binding_transform.h"
 #include "jsonb_util.h"
@@ -159,7 +161,9 @@ CheckBinding(JsonbContainer *binding, const char *noun, const char *path)
 		 (transform->val.string.len == 3 && strncmp(transform->val.string.val, "map", 3) == 0));
 	if (jsonpath && jsonpath->type == jbvString)
 	{
-		char	   *var = JsonPathVariable(pnstrdup(jsonpath->val.string.val, jsonpath->val.string.len));
+		char	   *text = pnstrdup(jsonpath->val.string.val, jsonpath->val.string.len);
+		char	   *var = JsonPathVariable(DatumGetJsonPathP(DirectFunctionCall1(jsonpath_in,
+																				CStringGetDatum(text))));
 
 		if (var != NULL)
 			ereport(ERROR,

@@ -2,7 +2,7 @@
 -- "Attribute Bindings" and "Transform Functions", paths, required attributes,
 -- wrong-type violations and bad binding configs.
 BEGIN;
-SELECT plan(110);
+SELECT plan(113);
 
 \ir helpers.psql
 
@@ -235,6 +235,15 @@ SELECT is(streamflow.apply_bindings('[{"source_attribute": "a", "destination_att
 SELECT throws_ok($$SELECT streamflow.apply_bindings('[{"source_attribute": "n", "destination_attribute": "f", "transform": "filter", "jsonpath": "$ ? (@ > $é)"}]', '{"n": [1, 2]}')$$,
 	'22023', 'stream option "attribute_bindings[0].jsonpath" uses the variable $é, but bindings pass no variables',
 	'a non-ASCII jsonpath variable is refused with the bindings');
+
+-- variables are found in the compiled jsonpath, wherever they stand
+SELECT throws_ok($j$SELECT streamflow.apply_bindings('[{"source_attribute": "n", "destination_attribute": "f", "transform": "filter", "jsonpath": "$ ? (@ > $''x)"}]', '{"n": [1]}')$j$,
+	'22023', NULL, 'a punctuation-named variable is refused with the bindings (found by the fuzzer)');
+SELECT throws_ok($j$SELECT streamflow.apply_bindings('[{"source_attribute": "n", "destination_attribute": "f", "transform": "map", "jsonpath": "$[$i to last]"}]', '{"n": [1]}')$j$,
+	'22023', 'stream option "attribute_bindings[0].jsonpath" uses the variable $i, but bindings pass no variables',
+	'a variable inside an array subscript is refused');
+SELECT is(streamflow.apply_bindings('[{"source_attribute": "n", "destination_attribute": "f", "transform": "filter", "jsonpath": "$ ? (@ == \"$y\")"}]', '{"n": ["$y", "z"]}'),
+	'{"f": ["$y"]}'::jsonb, 'a "$y" inside a string literal is text, not a variable');
 
 SELECT * FROM finish();
 ROLLBACK;
