@@ -32,11 +32,15 @@
 #include "utils/wait_event.h"
 
 #include "worker.h"
+#include "worker_args.h"
 #include "worker_requests.h"
 #include "worker_routes.h"
 
 /* Seconds before the postmaster restarts a worker that exited with code 1. */
 #define WORKER_RESTART_SECONDS 1
+/* The answer to a body over streamflow.max_message_bytes. */
+#define BODY_TOO_LARGE_JSON \
+	"{\"error\":\"payload too large\",\"detail\":\"The request body exceeds streamflow.max_message_bytes.\"}"
 /* Milliseconds between attempts to listen when the port is taken. */
 #define WORKER_LISTEN_RETRY_MS 10000
 /* Longest the worker waits for lws and libuv to close at exit. */
@@ -47,6 +51,7 @@ char	   *worker_listen_address = NULL;
 int			worker_port = 8787;
 int			worker_max_connections = 1024;
 int			worker_max_message_bytes = 1024 * 1024;
+int			worker_request_timeout = 10;
 TimestampTz worker_started_at = 0;
 
 /* Per-connection state lws allocates for us (zeroed). */
@@ -76,6 +81,9 @@ static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 						 void *user, void *in, size_t len);
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
+static int	HttpBodyStart(struct lws *wsi, Request *req);
+static int	HttpBody(struct lws *wsi, Session *session, const char *in, size_t len);
+static int	HttpBodyComplete(Session *session);
 static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
@@ -109,6 +117,11 @@ WorkerInit(void)
 							gettext_noop("Largest request body the streamflow worker accepts; larger ones are answered 413."),
 							NULL, &worker_max_message_bytes, 1024 * 1024, 1024, MaxAllocSize,
 							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.request_timeout",
+							gettext_noop("Time a client has to send a whole HTTP request; slower ones are closed."),
+							gettext_noop("Bounds the request headers, each pause in a body and the whole body. The headers and pauses take a new value when the worker restarts."),
+							&worker_request_timeout, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
 		WorkerRegister();
@@ -252,6 +265,8 @@ WorkerCreateContext(void)
 	info.foreign_loops = foreign_loops;
 	info.pcontext = &lws_ctx;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	/* a pause in a request body longer than this closes the connection */
+	info.timeout_secs = worker_request_timeout;
 	lws_ctx = lws_create_context(&info);
 	if (lws_ctx == NULL)
 		ereport(FATAL,
@@ -279,7 +294,8 @@ WorkerListen(void)
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	}
 	info.keepalive_timeout = 5;
-	info.timeout_secs = 30;
+	/* headers not complete by then: the connection is closed */
+	info.timeout_secs_ah_idle = worker_request_timeout;
 
 	lws_vh = lws_create_vhost(lws_ctx, &info);
 	if (lws_vh == NULL)
@@ -366,6 +382,10 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			break;
 		case LWS_CALLBACK_HTTP:
 			return HttpAccept(wsi, session, (const char *) in, len);
+		case LWS_CALLBACK_HTTP_BODY:
+			return HttpBody(wsi, session, (const char *) in, len);
+		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+			return HttpBodyComplete(session);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
 			return HttpWrite(wsi, session);
 		default:
@@ -390,7 +410,6 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	};
 	const char *method = NULL;
 	char		query[1024];
-	char		content_length[32];
 	Request    *req;
 	int			status = 0;
 	int			i;
@@ -401,10 +420,6 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 			method = methods[i].name;
 			break;
 		}
-	if (lws_hdr_copy(wsi, content_length, sizeof(content_length),
-					 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-		strtoll(content_length, NULL, 10) > worker_max_message_bytes)
-		status = HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
 	if (open_connections > worker_max_connections)
 		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
 	if (method == NULL)
@@ -414,13 +429,22 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 
 	if (status == 0)
 	{
-		req = RequestCreate(wsi, method, path, len, query);
+		req = RequestNew(wsi, method, path, len, query);
+		if (req != NULL && !RequestCopyHeaders(req, wsi))
+		{
+			RequestFree(req);
+			req = NULL;
+		}
 		if (req == NULL)
 			status = HTTP_STATUS_SERVICE_UNAVAILABLE;
 		else
 		{
 			SessionRelease(session);
 			session->req = req;
+			if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+				strcmp(method, "PATCH") == 0)
+				return HttpBodyStart(wsi, req);
+			RequestQueue(req);
 			return 0;
 		}
 	}
@@ -449,6 +473,9 @@ HttpWrite(struct lws *wsi, Session *session)
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
+			(req->close_after &&
+			 lws_add_http_header_by_name(wsi, (const unsigned char *) "connection:",
+										 (const unsigned char *) "close", 5, &p, end)) ||
 			lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		req->state = REQUEST_HEADERS_SENT;
@@ -462,8 +489,91 @@ HttpWrite(struct lws *wsi, Session *session)
 			 (int) req->body_len)
 		return -1;
 
+	if (req->close_after)
+		return -1;
 	SessionRelease(session);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * A request with a body: checks its framing and size before reading it.
+ * Chunked bodies are decoded by worker_body.c; a body of unknown length is
+ * refused (411), one announced larger than streamflow.max_message_bytes at
+ * once (413).
+ */
+static int
+HttpBodyStart(struct lws *wsi, Request *req)
+{
+	char		value[64];
+	bool		chunked = false;
+	bool		has_length = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+
+	if (lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		chunked = strcasestr(value, "chunked") != NULL;
+	req->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												worker_request_timeout * 1000);
+	BodyStart(&req->content, worker_max_message_bytes, chunked);
+	if (chunked && has_length)
+		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
+						 "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
+	else if (!chunked && !has_length)
+		RequestAnswerNow(req, HTTP_STATUS_LENGTH_REQUIRED,
+						 "{\"error\":\"length required\",\"detail\":\"Send a Content-Length header or a chunked body.\"}");
+	else if (has_length &&
+			 lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+			 strtoll(value, NULL, 10) > worker_max_message_bytes)
+		RequestAnswerNow(req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
+	return 0;
+}
+
+/* Bytes of a request body arrived: keeps them, or answers 413, 400 or 408. */
+static int
+HttpBody(struct lws *wsi, Session *session, const char *in, size_t len)
+{
+	Request    *req = session ? session->req : NULL;
+
+	/* answered already (refused, or a body on a GET): the rest is ignored */
+	if (req == NULL || req->state != REQUEST_RECEIVING)
+		return 0;
+	switch (BodyAppend(&req->content, in, len))
+	{
+		case BODY_TOO_LARGE:
+			RequestAnswerNow(req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
+			break;
+		case BODY_MALFORMED:
+			RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
+							 "{\"error\":\"bad request\",\"detail\":\"The chunked body is malformed.\"}");
+			break;
+		case BODY_DONE:
+			return HttpBodyComplete(session);
+		case BODY_MORE:
+			if (GetCurrentTimestamp() > req->deadline)
+				RequestAnswerNow(req, 408,
+								 "{\"error\":\"request timeout\",\"detail\":\"The request body did not arrive within streamflow.request_timeout.\"}");
+			break;
+	}
+	return 0;
+}
+
+/* The whole body is here: the request goes to the main loop. */
+static int
+HttpBodyComplete(Session *session)
+{
+	Request    *req = session ? session->req : NULL;
+
+	if (req == NULL || req->state != REQUEST_RECEIVING)
+		return 0;
+	if (!BodyFinish(&req->content))
+	{
+		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
+						 "{\"error\":\"bad request\",\"detail\":\"The body ended before its last chunk.\"}");
+		return 0;
+	}
+	/* lws cannot find the end of a chunked body: the connection ends with it */
+	if (req->content.chunked)
+		req->close_after = true;
+	RequestQueue(req);
+	return 0;
 }
 
 /* Forgets the session's request, freeing it unless the queue still owns it. */

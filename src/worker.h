@@ -15,6 +15,7 @@ extern char *worker_listen_address;
 extern int	worker_port;
 extern int	worker_max_connections;
 extern int	worker_max_message_bytes;
+extern int	worker_request_timeout;
 extern TimestampTz worker_started_at;
 
 extern void WorkerInit(void);
