@@ -8,6 +8,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "auth.h"
 #include "bus.h"
 #include "worker.h"
 
@@ -22,6 +23,7 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	BusInit();
+	AuthInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }
