@@ -11,9 +11,14 @@
 
 #include <libwebsockets.h>
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
 
+#include "auth.h"
 #include "worker_args.h"
+#include "worker_errors.h"
 
 /* Longest query string or header value copied. */
 #define ARG_BUFFER_SIZE 4096
@@ -34,6 +39,7 @@ RequestCopyHeaders(Request *req, struct lws *wsi)
 	req->content_type = CopyHeader(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	req->signature = CopyCustomHeader(wsi, "x-streamflow-signature:");
 	req->last_event_id = CopyCustomHeader(wsi, "last-event-id:");
+	req->token = AuthTokenFromRequest(wsi);
 	return req->args != NULL;
 }
 
@@ -186,4 +192,53 @@ RequestArgInt64(const Request *req, const char *name, int64 if_absent, int64 min
 				 errmsg("invalid value \"%s\" for query parameter \"%s\"", value, name),
 				 errdetail("It must be an integer of at least " INT64_FORMAT ".", min)));
 	return Min(n, max);
+}
+
+/*
+ * Whether the request body is declared JSON (application/json or a +json
+ * type, in UTF-8); otherwise sets a 415 answer.
+ */
+bool
+RequestRequireJson(const Request *req, Response *resp)
+{
+	const char *type = req->content_type;
+	const char *params;
+	size_t		len;
+
+	if (type != NULL)
+	{
+		params = strchr(type, ';');
+		len = params ? (size_t) (params - type) : strlen(type);
+		while (len > 0 && type[len - 1] == ' ')
+			len--;
+		if ((len == 16 && pg_strncasecmp(type, "application/json", 16) == 0) ||
+			(len > 5 && pg_strncasecmp(type + len - 5, "+json", 5) == 0))
+		{
+			const char *charset = params ? strcasestr(params, "charset=") : NULL;
+
+			if (charset == NULL || pg_strncasecmp(charset + 8, "utf-8", 5) == 0 ||
+				pg_strncasecmp(charset + 8, "\"utf-8\"", 7) == 0)
+				return true;
+		}
+	}
+	ResponseError(resp, 415, "unsupported media type",
+				  type ? psprintf("The body is declared \"%s\"; send JSON in UTF-8 as application/json.", type)
+				  : "The request has no Content-Type; send JSON with Content-Type: application/json.");
+	return false;
+}
+
+/*
+ * The request body parsed as jsonb: invalid UTF-8 raises 22021 and malformed
+ * JSON 22P02 (both answered 400 with PostgreSQL's reason).
+ */
+Jsonb *
+RequestJsonBody(const Request *req)
+{
+	const char *data = req->content.data ? req->content.data : "";
+	char	   *text;
+
+	/* any NUL byte or broken sequence is reported here, with its offset bytes */
+	(void) pg_verify_mbstr(PG_UTF8, data, req->content.len, false);
+	text = pg_any_to_server(data, req->content.len, PG_UTF8);
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 }

@@ -5,6 +5,8 @@
 #ifndef STREAMFLOW_WORKER_ARGS_H
 #define STREAMFLOW_WORKER_ARGS_H
 
+#include "utils/jsonb.h"
+
 #include "worker_requests.h"
 
 struct lws;
@@ -18,6 +20,8 @@ extern bool RouteMatches(const char *pattern, const char *path);
 /* Called from the main loop (palloc; errors are 22023, answered 400). */
 extern char *RequestParam(const Request *req, const char *name);
 extern const char *RequestArg(const Request *req, const char *name);
+extern bool RequestRequireJson(const Request *req, Response *resp);
+extern Jsonb *RequestJsonBody(const Request *req);
 extern int64 RequestArgInt64(const Request *req, const char *name, int64 if_absent,
 							 int64 min, int64 max);
 
