@@ -81,6 +81,7 @@ static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 						 void *user, void *in, size_t len);
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
+static int	HttpAnswered(struct lws *wsi, Session *session);
 static int	HttpBodyStart(struct lws *wsi, Request *req);
 static int	HttpBody(struct lws *wsi, Session *session, const char *in, size_t len);
 static int	HttpBodyComplete(Session *session);
@@ -454,17 +455,24 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* lws says wsi can write: the answered request's headers, then its body. */
+/*
+ * lws says wsi can write: the answered request's headers, then its body.  An
+ * answer that closes the connection (a refused body) is written in one piece,
+ * and the connection then drains what the client still sends until its body
+ * ends or streamflow.request_timeout passes, so the client reads the answer
+ * instead of a reset.
+ */
 static int
 HttpWrite(struct lws *wsi, Session *session)
 {
 	Request    *req = session ? session->req : NULL;
-	unsigned char headers[LWS_PRE + 512];
+	unsigned char headers[LWS_PRE + 1024];
 	unsigned char *start = headers + LWS_PRE;
 	unsigned char *p = start;
 	unsigned char *end = headers + sizeof(headers) - 1;
 
-	if (req == NULL || req->state == REQUEST_QUEUED)
+	if (req == NULL || req->state == REQUEST_QUEUED || req->state == REQUEST_RECEIVING ||
+		req->written)
 		return 0;
 
 	if (req->state == REQUEST_READY)
@@ -475,8 +483,20 @@ HttpWrite(struct lws *wsi, Session *session)
 										(const unsigned char *) "no-store", 8, &p, end) ||
 			(req->close_after &&
 			 lws_add_http_header_by_name(wsi, (const unsigned char *) "connection:",
-										 (const unsigned char *) "close", 5, &p, end)) ||
-			lws_finalize_write_http_header(wsi, start, &p, end))
+										 (const unsigned char *) "close", 5, &p, end)))
+			return -1;
+		if (req->close_after && req->body_len < (size_t) (end - p) - 4)
+		{
+			/* headers and body together, in one write */
+			if (lws_finalize_http_header(wsi, &p, end))
+				return -1;
+			memcpy(p, req->body + LWS_PRE, req->body_len);
+			p += req->body_len;
+			if (lws_write(wsi, start, p - start, LWS_WRITE_HTTP_FINAL) != (int) (p - start))
+				return -1;
+			return HttpAnswered(wsi, session);
+		}
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		req->state = REQUEST_HEADERS_SENT;
 		if (req->body_len > 0)
@@ -488,9 +508,20 @@ HttpWrite(struct lws *wsi, Session *session)
 	else if (lws_write(wsi, req->body + LWS_PRE, req->body_len, LWS_WRITE_HTTP_FINAL) !=
 			 (int) req->body_len)
 		return -1;
+	return HttpAnswered(wsi, session);
+}
+
+/* The answer is written: next request, or close (at once or once drained). */
+static int
+HttpAnswered(struct lws *wsi, Session *session)
+{
+	Request    *req = session->req;
 
 	if (req->close_after)
-		return -1;
+	{
+		req->written = true;
+		return req->body_open ? 0 : -1;
+	}
 	SessionRelease(session);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -513,6 +544,7 @@ HttpBodyStart(struct lws *wsi, Request *req)
 	req->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												worker_request_timeout * 1000);
 	BodyStart(&req->content, worker_max_message_bytes, chunked);
+	req->body_open = true;
 	if (chunked && has_length)
 		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
 						 "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
@@ -532,9 +564,11 @@ HttpBody(struct lws *wsi, Session *session, const char *in, size_t len)
 {
 	Request    *req = session ? session->req : NULL;
 
-	/* answered already (refused, or a body on a GET): the rest is ignored */
-	if (req == NULL || req->state != REQUEST_RECEIVING)
+	/* answered already (refused, or a body on a GET): the rest is drained */
+	if (req == NULL)
 		return 0;
+	if (req->state != REQUEST_RECEIVING)
+		return req->written && GetCurrentTimestamp() > req->deadline ? -1 : 0;
 	switch (BodyAppend(&req->content, in, len))
 	{
 		case BODY_TOO_LARGE:
@@ -561,8 +595,15 @@ HttpBodyComplete(Session *session)
 {
 	Request    *req = session ? session->req : NULL;
 
-	if (req == NULL || req->state != REQUEST_RECEIVING)
+	if (req == NULL)
 		return 0;
+	if (req->state != REQUEST_RECEIVING)
+	{
+		/* a refused body ended: close once its answer is out */
+		req->body_open = false;
+		return req->written ? -1 : 0;
+	}
+	req->body_open = false;
 	if (!BodyFinish(&req->content))
 	{
 		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,

@@ -42,6 +42,8 @@ typedef struct Request
 	unsigned char *body;		/* malloc'd, LWS_PRE bytes of headroom first */
 	size_t		body_len;
 	bool		close_after;	/* close the connection once answered */
+	bool		written;		/* a close_after answer is out; draining */
+	bool		body_open;		/* a body is announced and has not ended */
 
 	/* what the client sent besides the path (malloc'd; NULL when absent) */
 	char	   *args;			/* query arguments, lws-decoded, each "name=value"
