@@ -449,7 +449,18 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 			return 0;
 		}
 	}
-	/* refused before queueing: plain status, connection closed after */
+	/* refused before queueing: a JSON answer, the connection closed after */
+	req = RequestNew(wsi, method ? method : "", path, len, "");
+	if (req != NULL)
+	{
+		SessionRelease(session);
+		session->req = req;
+		RequestAnswerNow(req, status, status == HTTP_STATUS_METHOD_NOT_ALLOWED
+						 ? "{\"error\":\"method not allowed\",\"detail\":\"The worker serves GET and POST.\"}"
+						 : "{\"error\":\"service unavailable\",\"detail\":\"The worker serves streamflow.max_connections connections at most.\"}");
+		return 0;
+	}
+	/* out of memory: lws's plain answer */
 	if (lws_return_http_status(wsi, status, NULL))
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
