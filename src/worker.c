@@ -78,6 +78,7 @@ static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 						 void *user, void *in, size_t len);
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
+static int	HttpPreflight(struct lws *wsi);
 static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
@@ -442,6 +443,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 		status = HTTP_STATUS_METHOD_NOT_ALLOWED;
 	if (lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
 		query[0] = '\0';
+	if (status == 0 && strcmp(method, "OPTIONS") == 0)
+		return HttpPreflight(wsi);
 
 	if (status == 0)
 	{
@@ -480,6 +483,8 @@ HttpWrite(struct lws *wsi, Session *session)
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
+			lws_add_http_header_by_name(wsi, (const unsigned char *) "access-control-allow-origin:",
+										(const unsigned char *) "*", 1, &p, end) ||
 			lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		req->state = REQUEST_HEADERS_SENT;
@@ -494,6 +499,39 @@ HttpWrite(struct lws *wsi, Session *session)
 		return -1;
 
 	SessionRelease(session);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * Answers a CORS preflight (any OPTIONS request) at once: 204, any origin.
+ * Any origin is safe here because nothing is granted by ambient credentials:
+ * streams need a token the page itself must hold.
+ */
+static int
+HttpPreflight(struct lws *wsi)
+{
+	static const char *const headers[][2] = {
+		{"access-control-allow-origin:", "*"},
+		{"access-control-allow-methods:", "GET, POST"},
+		{"access-control-allow-headers:", "authorization, content-type, last-event-id, x-streamflow-signature"},
+		{"access-control-max-age:", "600"},
+	};
+	unsigned char buf[LWS_PRE + 512];
+	unsigned char *start = buf + LWS_PRE;
+	unsigned char *p = start;
+	unsigned char *end = buf + sizeof(buf) - 1;
+	int			i;
+
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_NO_CONTENT, &p, end))
+		return -1;
+	for (i = 0; i < (int) lengthof(headers); i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *) headers[i][0],
+										(const unsigned char *) headers[i][1],
+										strlen(headers[i][1]), &p, end))
+			return -1;
+	if (lws_add_http_header_content_length(wsi, 0, &p, end) ||
+		lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
