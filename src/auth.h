@@ -44,12 +44,4 @@ extern AuthResult AuthorizeStream(const char *token, const char *stream_id, bool
 extern int	AuthHttpStatus(AuthResult r);
 extern const char *AuthReason(AuthResult r);
 
-/*
- * Route handlers (worker_auth.c): AuthorizeStream, and on refusal resp set to
- * 401/403 {"error": reason, "path": path}; true when allowed.
- */
-struct Response;
-extern bool AuthorizeOrAnswer(const char *token, const char *stream, bool write,
-							  struct Response *resp, const char *path);
-
 #endif

@@ -1,12 +1,11 @@
 /*
- * worker_auth.c: authentication in the worker.  AuthTokenFromRequest finds
- * the token a request presents; it runs inside lws callbacks, so it never
- * calls anything that can raise a PostgreSQL error (malloc, not palloc).
- * AuthorizeOrAnswer is for route handlers in the main loop: auth.c's
- * AuthorizeStream decides, and a refusal becomes the JSON answer.
+ * worker_auth.c: the lws side of authentication: finding the token a request
+ * presents.  Runs inside lws callbacks, so it never calls anything that can
+ * raise a PostgreSQL error (malloc, not palloc).  The decision is auth.c's
+ * AuthorizeStream, made by route handlers in the main loop.
  *
  * GET /health is open (load balancers and monitors probe it without a token);
- * every route about a stream calls AuthorizeOrAnswer first.
+ * every route about a stream authorizes the request first.
  */
 #include "postgres.h"
 
@@ -15,7 +14,6 @@
 #include <libwebsockets.h>
 
 #include "auth.h"
-#include "worker_requests.h"
 
 /* Longest Authorization header or access_token value read. */
 #define AUTH_TOKEN_BUF 512
@@ -67,19 +65,3 @@ BearerToken(char *header)
 	return *p ? p : NULL;
 }
 
-/*
- * Route handlers (main loop, transaction with SPI connected): true when token
- * may read (or write) stream; otherwise resp is set to the refusal, 401 or
- * 403 with {"error": reason, "path": path}, and false returned.
- */
-bool
-AuthorizeOrAnswer(const char *token, const char *stream, bool write,
-				  Response *resp, const char *path)
-{
-	AuthResult	result = AuthorizeStream(token, stream, write);
-
-	if (result == AUTH_OK)
-		return true;
-	ResponseJsonError(resp, AuthHttpStatus(result), AuthReason(result), path);
-	return false;
-}

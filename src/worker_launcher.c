@@ -8,8 +8,9 @@
  * to it.  When the worker exits (a reload that moves it, pg_terminate_backend,
  * DROP DATABASE ... WITH (FORCE)), the launcher starts it again after
  * LAUNCHER_RESTART_MS; when the database does not exist, it says so once and
- * waits: a reload (SIGHUP) or LAUNCHER_RECHECK_MS later it looks again.  A
- * missing database thus costs one log line, not a FATAL every second.
+ * looks again after 1, 2, 4 ... seconds, then every LAUNCHER_RECHECK_MS, and
+ * at once on a reload (SIGHUP).  A missing database thus costs one log line,
+ * not a FATAL every second.
  */
 #include "postgres.h"
 
@@ -36,7 +37,7 @@
 
 /* Pause between a worker's exit and the next start. */
 #define LAUNCHER_RESTART_MS 1000
-/* How often a missing database, or a full worker table, is looked at again. */
+/* Longest between two looks at a missing database, or a full worker table. */
 #define LAUNCHER_RECHECK_MS 60000
 
 /* The HTTP worker this launcher started, or NULL. */
@@ -69,6 +70,7 @@ StreamflowLauncherMain(Datum main_arg)
 {
 	char	   *missing_logged = NULL;
 	TimestampTz next_start = 0;
+	long		recheck_ms = LAUNCHER_RESTART_MS;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -80,34 +82,32 @@ StreamflowLauncherMain(Datum main_arg)
 	for (;;)
 	{
 		long		timeout = LAUNCHER_RECHECK_MS;
+		TimestampTz now = GetCurrentTimestamp();
 		pid_t		pid;
 
 		if (handle != NULL && GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED)
 		{
 			pfree(handle);
 			handle = NULL;
-			next_start = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), LAUNCHER_RESTART_MS);
+			next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RESTART_MS);
 		}
-		if (handle == NULL)
+		if (handle == NULL && now >= next_start)
 		{
-			TimestampTz now = GetCurrentTimestamp();
+			Oid			dboid = DatabaseOid(worker_database);
 
-			if (now < next_start)
-				timeout = Max(1, TimestampDifferenceMilliseconds(now, next_start));
+			if (OidIsValid(dboid))
+			{
+				handle = LaunchWorker(dboid);
+				if (handle == NULL)
+					next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RECHECK_MS);
+				recheck_ms = LAUNCHER_RESTART_MS;
+				if (missing_logged)
+					pfree(missing_logged);
+				missing_logged = NULL;
+			}
 			else
 			{
-				Oid			dboid = DatabaseOid(worker_database);
-
-				if (OidIsValid(dboid))
-				{
-					handle = LaunchWorker(dboid);
-					if (handle == NULL)
-						next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RECHECK_MS);
-					if (missing_logged)
-						pfree(missing_logged);
-					missing_logged = NULL;
-				}
-				else if (missing_logged == NULL || strcmp(missing_logged, worker_database) != 0)
+				if (missing_logged == NULL || strcmp(missing_logged, worker_database) != 0)
 				{
 					ereport(LOG,
 							(errmsg("streamflow worker waits for database \"%s\" to exist", worker_database),
@@ -116,8 +116,13 @@ StreamflowLauncherMain(Datum main_arg)
 						pfree(missing_logged);
 					missing_logged = MemoryContextStrdup(TopMemoryContext, worker_database);
 				}
+				/* soon at first (a script creating it right after start), then rarely */
+				next_start = TimestampTzPlusMilliseconds(now, recheck_ms);
+				recheck_ms = Min(recheck_ms * 2, LAUNCHER_RECHECK_MS);
 			}
 		}
+		if (handle == NULL)
+			timeout = Max(1, TimestampDifferenceMilliseconds(GetCurrentTimestamp(), next_start));
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 timeout, PG_WAIT_EXTENSION);
@@ -128,6 +133,7 @@ StreamflowLauncherMain(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 			next_start = 0;
+			recheck_ms = LAUNCHER_RESTART_MS;
 		}
 	}
 }

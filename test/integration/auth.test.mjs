@@ -41,6 +41,10 @@ async function setAuth(mode) {
 
 before(async () => {
   db = await connect();
+  for (let i = 0; (await fetch(`${base}/health`).catch(() => null))?.status !== 200; i++) {
+    assert.ok(i < 200, 'the worker answers /health');
+    await sleep(50);
+  }
   streamA = await freshStream(db);
   streamB = await freshStream(db);
   const token = async (name, streams, scopes) => {
