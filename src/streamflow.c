@@ -9,6 +9,7 @@
 #include "utils/guc.h"
 
 #include "bus.h"
+#include "commit_ring.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -21,6 +22,7 @@ _PG_init(void)
 {
 	if (IsBinaryUpgrade)
 		return;
+	CommitRingInit();
 	BusInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
