@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "commit_ring.h"
+#include "stream_stats.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -23,6 +24,7 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 	CommitRingInit();
+	StatsInit();
 	BusInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
