@@ -448,7 +448,8 @@ HttpWrite(struct lws *wsi, Session *session)
 
 	if (req->state == REQUEST_READY)
 	{
-		if (lws_add_http_common_headers(wsi, req->status, "application/json",
+		if (lws_add_http_common_headers(wsi, req->status,
+										req->content_type ? req->content_type : "application/json",
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
