@@ -322,6 +322,7 @@ BEGIN
 								  || jsonb_build_object('created_at', now(), 'updated_at', now()))).*
 	RETURNING * INTO st;
 	INSERT INTO streamflow.stream_state (stream_id) VALUES (st.id);
+	PERFORM streamflow.forget_stream_counters(st.id);
 	PERFORM streamflow.set_stream_secret(st.id, cfg->>'webhook_secret');
 	RETURN streamflow.row_json(st);
 END
@@ -639,6 +640,13 @@ AS 'MODULE_PATHNAME', 'streamflow_stream_counters';
 
 COMMENT ON FUNCTION @extschema@.stream_counters() IS
 'Per-stream counters kept in shared memory since the server started (a restart resets them): frames received, duplicates and rejections counted as ingest runs (including frames of transactions that later rolled back), frames the worker read from the commit ring, messages sent and dropped, transport errors, subscribers, queue use and commit-to-socket latency.';
+
+-- Forgets a stream's shared-memory counters (create_stream: a new stream
+-- reusing a dropped one's id starts from zero).
+CREATE FUNCTION @extschema@.forget_stream_counters(stream_id text)
+RETURNS void
+LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'streamflow_forget_stream_counters';
 
 -- One row per stream (DESIGN.md's columns).
 CREATE VIEW @extschema@.stream_stats AS

@@ -53,6 +53,7 @@ static void StatsShmemRequest(void);
 static void StatsShmemStartup(void);
 
 PG_FUNCTION_INFO_V1(streamflow_stream_counters);
+PG_FUNCTION_INFO_V1(streamflow_forget_stream_counters);
 
 /* Defines the stats GUC and, when preloaded, requests the shared hash. */
 void
@@ -114,6 +115,14 @@ StatsEnabled(void)
 	return stats != NULL;
 }
 
+/* The hash key of a stream id: the id, zero-padded to NAMEDATALEN. */
+static void
+MakeKey(char *key, const char *stream_id)
+{
+	memset(key, 0, NAMEDATALEN);
+	strlcpy(key, stream_id, NAMEDATALEN);
+}
+
 /*
  * Locks the counters and returns the stream's entry, created when new; NULL
  * (with the lock released) when not preloaded or the hash is full.
@@ -127,8 +136,7 @@ LockCounters(const char *stream_id)
 
 	if (stats == NULL || stream_id == NULL)
 		return NULL;
-	memset(key, 0, sizeof(key));
-	strlcpy(key, stream_id, sizeof(key));
+	MakeKey(key, stream_id);
 	LWLockAcquire(stats->lock, LW_EXCLUSIVE);
 	c = hash_search(stats_hash, key, HASH_FIND, &found);
 	if (c == NULL && hash_get_num_entries(stats_hash) < max_streams_tracked)
@@ -258,6 +266,28 @@ StatsCountRingFrame(const char *stream_id, int64 sequence)
 	c->ring_frames++;
 	c->ring_last_sequence = sequence;
 	UnlockCounters();
+}
+
+/* Drops the stream's counters (a new stream with its id starts from zero). */
+void
+StatsForget(const char *stream_id)
+{
+	char		key[NAMEDATALEN];
+
+	if (stats == NULL)
+		return;
+	MakeKey(key, stream_id);
+	LWLockAcquire(stats->lock, LW_EXCLUSIVE);
+	(void) hash_search(stats_hash, key, HASH_REMOVE, NULL);
+	LWLockRelease(stats->lock);
+}
+
+/* SQL: forget_stream_counters(stream_id text) */
+Datum
+streamflow_forget_stream_counters(PG_FUNCTION_ARGS)
+{
+	StatsForget(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
 }
 
 /* Counts refused because max_streams_tracked streams were already tracked. */

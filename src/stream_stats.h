@@ -46,6 +46,7 @@ extern void StatsSetQueue(const char *stream_id, int64 used, int64 capacity);
 extern void StatsRecordLatency(const char *stream_id, double ms);
 extern void StatsCountError(const char *stream_id);
 extern void StatsCountRingFrame(const char *stream_id, int64 sequence);
+extern void StatsForget(const char *stream_id);
 
 /* Readers. */
 extern bool StatsEnabled(void);
