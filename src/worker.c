@@ -36,6 +36,7 @@
 
 #include "worker.h"
 #include "worker_requests.h"
+#include "worker_ring.h"
 #include "worker_routes.h"
 
 /* Milliseconds between attempts to listen when the port is taken. */
@@ -146,6 +147,7 @@ StreamflowWorkerMain(Datum main_arg)
 	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
 	started_port = worker_port;
 	worker_started_at = GetCurrentTimestamp();
+	WorkerRingStart();
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "streamflow worker loop",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -183,6 +185,7 @@ StreamflowWorkerMain(Datum main_arg)
 		 * waiting: that both serves ready sockets and applies the watcher
 		 * changes (lws_callback_on_writable) libuv only makes inside uv_run.
 		 */
+		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
 		if (RequestsPending())
@@ -479,7 +482,8 @@ HttpWrite(struct lws *wsi, Session *session)
 
 	if (req->state == REQUEST_READY)
 	{
-		if (lws_add_http_common_headers(wsi, req->status, "application/json",
+		if (lws_add_http_common_headers(wsi, req->status,
+										req->content_type ? req->content_type : "application/json",
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
