@@ -10,6 +10,8 @@
 
 #include "auth.h"
 #include "bus.h"
+#include "commit_ring.h"
+#include "stream_stats.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -22,6 +24,8 @@ _PG_init(void)
 {
 	if (IsBinaryUpgrade)
 		return;
+	CommitRingInit();
+	StatsInit();
 	BusInit();
 	AuthInit();
 	WorkerInit();

@@ -19,6 +19,8 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -28,16 +30,16 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_requests.h"
+#include "worker_ring.h"
 #include "worker_routes.h"
 
-/* Seconds before the postmaster restarts a worker that exited with code 1. */
-#define WORKER_RESTART_SECONDS 1
 /* The answer to a body over streamflow.max_message_bytes. */
 #define BODY_TOO_LARGE_JSON \
 	"{\"error\":\"payload too large\",\"detail\":\"The request body exceeds streamflow.max_message_bytes.\"}"
@@ -51,6 +53,7 @@ char	   *worker_listen_address = NULL;
 int			worker_port = 8787;
 int			worker_max_connections = 1024;
 int			worker_max_message_bytes = 1024 * 1024;
+int			worker_statement_timeout = 5000;
 int			worker_request_timeout = 10;
 TimestampTz worker_started_at = 0;
 
@@ -71,10 +74,10 @@ static char *started_database;
 static char *started_listen_address;
 static int	started_port;
 
-static void WorkerRegister(void);
 static void WorkerCreateContext(void);
 static bool WorkerListen(void);
 static void WorkerReload(void);
+static char *WorkerDatabaseName(void);
 static void WorkerShutdown(int code, Datum arg);
 static void WorkerLwsLog(int level, const char *line);
 static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -85,6 +88,7 @@ static int	HttpAnswered(struct lws *wsi, Session *session);
 static int	HttpBodyStart(struct lws *wsi, Request *req);
 static int	HttpBody(struct lws *wsi, Session *session, const char *in, size_t len);
 static int	HttpBodyComplete(Session *session);
+static int	HttpPreflight(struct lws *wsi);
 static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
@@ -118,6 +122,11 @@ WorkerInit(void)
 							gettext_noop("Largest request body the streamflow worker accepts; larger ones are answered 413."),
 							NULL, &worker_max_message_bytes, 1024 * 1024, 1024, MaxAllocSize,
 							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.worker_statement_timeout",
+							gettext_noop("Longest a transaction of the streamflow worker may run; the request is then answered 503."),
+							gettext_noop("0 turns the limit off."),
+							&worker_statement_timeout, 5000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("streamflow.request_timeout",
 							gettext_noop("Time a client has to send a whole HTTP request; slower ones are closed."),
 							gettext_noop("Bounds the request headers, each pause in a body and the whole body. The headers and pauses take a new value when the worker restarts."),
@@ -125,29 +134,12 @@ WorkerInit(void)
 							NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
-		WorkerRegister();
+		LauncherRegister();
 	else
 		ereport(LOG,
 				(errmsg("streamflow's HTTP worker is not running"),
 				 errdetail("streamflow was loaded without shared_preload_libraries; its SQL functions work, its HTTP, WebSocket and SSE endpoints do not."),
 				 errhint("Add streamflow to the shared_preload_libraries configuration variable in postgresql.conf.")));
-}
-
-/* Asks the postmaster to start the worker, and to restart it when it exits with code 1. */
-static void
-WorkerRegister(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = WORKER_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "streamflow", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "StreamflowWorkerMain", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "streamflow http worker", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "streamflow http", BGW_MAXLEN);
-	RegisterBackgroundWorker(&worker);
 }
 
 /* The worker's entry point: connect, listen, and serve until told to stop. */
@@ -162,12 +154,14 @@ StreamflowWorkerMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	started_database = MemoryContextStrdup(TopMemoryContext, worker_database);
+	/* the launcher (worker_launcher.c) looked the database up */
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	pgstat_report_appname("streamflow http");
+	started_database = WorkerDatabaseName();
 	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
 	started_port = worker_port;
-	BackgroundWorkerInitializeConnection(worker_database, NULL, 0);
-	pgstat_report_appname("streamflow http");
 	worker_started_at = GetCurrentTimestamp();
+	WorkerRingStart();
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "streamflow worker loop",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -181,7 +175,10 @@ StreamflowWorkerMain(Datum main_arg)
 	AddWaitEventToSet(events, WL_SOCKET_READABLE, uv_backend_fd(&uv_loop), NULL, NULL);
 
 	ereport(LOG,
-			(errmsg("streamflow worker started in database \"%s\"", worker_database)));
+			(errmsg("streamflow worker started in database \"%s\"", started_database)));
+	/* streamflow.database changed between the launcher's look-up and now */
+	if (strcmp(started_database, worker_database) != 0)
+		ConfigReloadPending = true;
 
 	for (;;)
 	{
@@ -202,6 +199,7 @@ StreamflowWorkerMain(Datum main_arg)
 		 * waiting: that both serves ready sockets and applies the watcher
 		 * changes (lws_callback_on_writable) libuv only makes inside uv_run.
 		 */
+		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
 		if (RequestsPending())
@@ -214,6 +212,12 @@ StreamflowWorkerMain(Datum main_arg)
 		(void) WaitEventSetWait(events, timeout, &event, 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 
+		/*
+		 * A cancel (a statement timeout that fired as its request ended, or
+		 * pg_cancel_backend between requests) has no statement to cancel
+		 * here: drop it rather than raise an error outside any request.
+		 */
+		QueryCancelPending = false;
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 			WorkerReload();
@@ -225,8 +229,7 @@ StreamflowWorkerMain(Datum main_arg)
 
 /*
  * Rereads the configuration.  A new database, address or port takes a new
- * process: the worker exits with code 1 and the postmaster starts it again
- * after WORKER_RESTART_SECONDS.
+ * process: the worker exits and the launcher starts it again.
  */
 static void
 WorkerReload(void)
@@ -241,6 +244,38 @@ WorkerReload(void)
 				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address or port")));
 		proc_exit(1);
 	}
+}
+
+/* The name of the database the worker is connected to, in TopMemoryContext. */
+static char *
+WorkerDatabaseName(void)
+{
+	char	   *name;
+
+	StartTransactionCommand();
+	name = get_database_name(MyDatabaseId);
+	name = MemoryContextStrdup(TopMemoryContext, name ? name : "");
+	CommitTransactionCommand();
+	return name;
+}
+
+/* Arms the statement timeout for a transaction the worker is about to run. */
+void
+WorkerStatementTimeoutStart(void)
+{
+	if (worker_statement_timeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, worker_statement_timeout);
+}
+
+/*
+ * Disarms it once the transaction ended (committed or aborted); a cancel that
+ * came too late to stop anything is forgotten, not left for the next one.
+ */
+void
+WorkerStatementTimeoutStop(void)
+{
+	disable_timeout(STATEMENT_TIMEOUT, false);
+	QueryCancelPending = false;
 }
 
 /* Creates the libuv loop and the lws context on it; vhosts come later. */
@@ -427,6 +462,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 		status = HTTP_STATUS_METHOD_NOT_ALLOWED;
 	if (lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
 		query[0] = '\0';
+	if (status == 0 && strcmp(method, "OPTIONS") == 0)
+		return HttpPreflight(wsi);
 
 	if (status == 0)
 	{
@@ -488,10 +525,13 @@ HttpWrite(struct lws *wsi, Session *session)
 
 	if (req->state == REQUEST_READY)
 	{
-		if (lws_add_http_common_headers(wsi, req->status, "application/json",
+		if (lws_add_http_common_headers(wsi, req->status,
+										req->content_type ? req->content_type : "application/json",
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
+			lws_add_http_header_by_name(wsi, (const unsigned char *) "access-control-allow-origin:",
+										(const unsigned char *) "*", 1, &p, end) ||
 			(req->close_after &&
 			 lws_add_http_header_by_name(wsi, (const unsigned char *) "connection:",
 										 (const unsigned char *) "close", 5, &p, end)))
@@ -626,6 +666,39 @@ HttpBodyComplete(Session *session)
 		req->close_after = true;
 	RequestQueue(req);
 	return 0;
+}
+
+/*
+ * Answers a CORS preflight (any OPTIONS request) at once: 204, any origin.
+ * Any origin is safe here because nothing is granted by ambient credentials:
+ * streams need a token the page itself must hold.
+ */
+static int
+HttpPreflight(struct lws *wsi)
+{
+	static const char *const headers[][2] = {
+		{"access-control-allow-origin:", "*"},
+		{"access-control-allow-methods:", "GET, POST"},
+		{"access-control-allow-headers:", "authorization, content-type, last-event-id, x-streamflow-signature"},
+		{"access-control-max-age:", "600"},
+	};
+	unsigned char buf[LWS_PRE + 512];
+	unsigned char *start = buf + LWS_PRE;
+	unsigned char *p = start;
+	unsigned char *end = buf + sizeof(buf) - 1;
+	int			i;
+
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_NO_CONTENT, &p, end))
+		return -1;
+	for (i = 0; i < (int) lengthof(headers); i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *) headers[i][0],
+										(const unsigned char *) headers[i][1],
+										strlen(headers[i][1]), &p, end))
+			return -1;
+	if (lws_add_http_header_content_length(wsi, 0, &p, end) ||
+		lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 /* Forgets the session's request, freeing it unless the queue still owns it. */

@@ -36,7 +36,7 @@ bool
 RequestCopyHeaders(Request *req, struct lws *wsi)
 {
 	req->args = CopyArgs(wsi);
-	req->content_type = CopyHeader(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+	req->declared_type = CopyHeader(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
 	req->signature = CopyCustomHeader(wsi, "x-streamflow-signature:");
 	req->last_event_id = CopyCustomHeader(wsi, "last-event-id:");
 	req->token = AuthTokenFromRequest(wsi);
@@ -201,7 +201,7 @@ RequestArgInt64(const Request *req, const char *name, int64 if_absent, int64 min
 bool
 RequestRequireJson(const Request *req, Response *resp)
 {
-	const char *type = req->content_type;
+	const char *type = req->declared_type;
 	const char *params;
 	size_t		len;
 

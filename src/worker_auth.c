@@ -1,8 +1,11 @@
 /*
  * worker_auth.c: the lws side of authentication: finding the token a request
  * presents.  Runs inside lws callbacks, so it never calls anything that can
- * raise a PostgreSQL error (malloc, not palloc).  The decision itself is
- * auth.c's AuthorizeStream, made in the main loop.
+ * raise a PostgreSQL error (malloc, not palloc).  The decision is auth.c's
+ * AuthorizeStream, made by route handlers in the main loop.
+ *
+ * GET /health is open (load balancers and monitors probe it without a token);
+ * every route about a stream authorizes the request first.
  */
 #include "postgres.h"
 
@@ -61,3 +64,4 @@ BearerToken(char *header)
 		*--end = '\0';
 	return *p ? p : NULL;
 }
+

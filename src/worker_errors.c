@@ -30,6 +30,8 @@ HttpStatusForError(int sqlerrcode)
 			return 403;
 		case ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION:
 			return 401;
+		case ERRCODE_QUERY_CANCELED:
+			return 503;			/* streamflow.worker_statement_timeout */
 	}
 	/* class 22, data exception: the client's input */
 	if (ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION)
@@ -53,6 +55,7 @@ ResponseErrorWith(Response *resp, int status, const char *error, const char *det
 				  const char *key, const char *json)
 {
 	resp->status = status;
+	resp->content_type = NULL;
 	resetStringInfo(&resp->body);
 	appendStringInfoString(&resp->body, "{\"error\":");
 	escape_json(&resp->body, error);

@@ -22,6 +22,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "worker.h"
 #include "worker_args.h"
 #include "worker_errors.h"
 #include "worker_requests.h"
@@ -114,7 +115,7 @@ RequestFree(Request *req)
 	free(req->query);
 	free(req->body);
 	free(req->args);
-	free(req->content_type);
+	free(req->declared_type);
 	free(req->signature);
 	free(req->token);
 	free(req->last_event_id);
@@ -165,6 +166,7 @@ RequestsProcess(const Route *routes, MemoryContext loop_context)
 		}
 		MemoryContextSwitchTo(loop_context);
 		resp.status = 200;
+		resp.content_type = NULL;
 		initStringInfo(&resp.body);
 		route = FindRoute(routes, req, &path_known);
 		req->route = route;
@@ -199,9 +201,10 @@ FindRoute(const Route *routes, const Request *req, bool *path_known)
 }
 
 /*
- * Runs a route's handler, in its own transaction when it needs one.  An error
- * is logged, the transaction aborted, and the request answered 500: the
- * worker carries on.
+ * Runs a route's handler, in its own transaction when it needs one, bounded
+ * by streamflow.worker_statement_timeout.  An error is logged, the
+ * transaction aborted, and the request answered 500 (503 when it was
+ * canceled, e.g. by the timeout): the worker carries on.
  */
 static void
 RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_context)
@@ -215,6 +218,7 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
+		WorkerStatementTimeoutStart();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, route->label);
@@ -225,12 +229,14 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		WorkerStatementTimeoutStop();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 		int			status;
 
+		WorkerStatementTimeoutStop();
 		MemoryContextSwitchTo(loop_context);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -241,7 +247,9 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 				(errcode(edata->sqlerrcode),
 				 errmsg("streamflow worker could not answer %s %s: %s",
 						req->method, req->path, edata->message)));
-		if (status >= 500)
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ResponseJsonError(resp, 503, edata->message, req->path);
+		else if (status >= 500)
 			ResponseJsonError(resp, 500, "internal error", req->path);
 		else
 			ResponseFromError(resp, status, edata);
@@ -282,6 +290,7 @@ SetAnswer(Request *req, int status, const char *data, size_t len)
 static void
 Deliver(Request *req, Response *resp)
 {
+	req->content_type = resp->content_type;
 	SetAnswer(req, resp->status, resp->body.data, resp->body.len);
 }
 
@@ -290,6 +299,7 @@ void
 ResponseJsonError(Response *resp, int status, const char *error, const char *path)
 {
 	resp->status = status;
+	resp->content_type = NULL;
 	resetStringInfo(&resp->body);
 	appendStringInfoString(&resp->body, "{\"error\":");
 	escape_json(&resp->body, error);

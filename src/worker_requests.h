@@ -39,6 +39,7 @@ typedef struct Request
 	char	   *path;			/* malloc'd, NUL-terminated */
 	char	   *query;			/* malloc'd, "" when none */
 	int			status;			/* response */
+	const char *content_type;	/* static string; NULL: application/json */
 	unsigned char *body;		/* malloc'd, LWS_PRE bytes of headroom first */
 	size_t		body_len;
 	bool		close_after;	/* close the connection once answered */
@@ -48,7 +49,7 @@ typedef struct Request
 	/* what the client sent besides the path (malloc'd; NULL when absent) */
 	char	   *args;			/* query arguments, lws-decoded, each "name=value"
 								 * NUL-terminated, the list ended by "" */
-	char	   *content_type;
+	char	   *declared_type;	/* the request's Content-Type */
 	char	   *signature;		/* X-Streamflow-Signature */
 	char	   *token;			/* Authorization: Bearer or access_token */
 	char	   *last_event_id;	/* Last-Event-ID header */
@@ -61,6 +62,7 @@ typedef struct Request
 typedef struct Response
 {
 	int			status;
+	const char *content_type;	/* static string; NULL: application/json */
 	StringInfoData body;
 } Response;
 

@@ -53,14 +53,18 @@ static bool
 RestAuthorize(Request *req, Response *resp, const char *stream, bool write)
 {
 	AuthResult	r = AuthorizeStream(req->token, stream, write);
+	StringInfoData path;
 
 	if (r == AUTH_OK)
 		return true;
-	ResponseError(resp, AuthHttpStatus(r), AuthReason(r),
-				  r == AUTH_FORBIDDEN
-				  ? psprintf("The token does not grant %s on stream \"%s\".",
-							 write ? "write" : "read", stream ? stream : "")
-				  : "Send a token from streamflow.create_token() as Authorization: Bearer <token> or ?access_token=<token>.");
+	initStringInfo(&path);
+	escape_json(&path, req->path);
+	ResponseErrorWith(resp, AuthHttpStatus(r), AuthReason(r),
+					  r == AUTH_FORBIDDEN
+					  ? psprintf("The token does not grant %s on stream \"%s\".",
+								 write ? "write" : "read", stream ? stream : "")
+					  : "Send a token from streamflow.create_token() as Authorization: Bearer <token> or ?access_token=<token>.",
+					  "path", path.data);
 	return false;
 }
 

@@ -13,6 +13,7 @@
 
 #include "webhook_in.h"
 #include "worker.h"
+#include "worker_metrics.h"
 #include "worker_requests.h"
 #include "worker_rest.h"
 #include "worker_routes.h"
@@ -21,6 +22,7 @@ static void HealthHandler(Request *req, Response *resp);
 
 const Route WorkerRoutes[] = {
 	{"GET", "/health", true, HealthHandler, "streamflow: GET /health"},
+	{"GET", "/metrics", true, MetricsHandler, "streamflow: GET /metrics"},
 	{"GET", "/streams", true, RestListStreams, "streamflow: GET /streams"},
 	{"GET", "/streams/{id}", true, RestGetStream, "streamflow: GET /streams/{id}"},
 	{"GET", "/streams/{id}/frames", true, RestListFrames, "streamflow: GET /streams/{id}/frames"},
