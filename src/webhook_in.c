@@ -240,11 +240,13 @@ WebhookReceive(Request *req, Response *resp)
 {
 	char	   *stream = RequestParam(req, "id");
 	char	   *id = ResolveStreamId(stream);
-	char	   *secret = WebhookSecret(id);
+	char	   *secret;
 	const char *bad_signature;
 	char	   *message_id;
 	Frame		frame;
 
+	strlcpy(req->stream_id, id, sizeof(req->stream_id));
+	secret = WebhookSecret(id);
 	if (secret == NULL)
 	{
 		ResponseError(resp, 401, "invalid signature",
@@ -263,7 +265,11 @@ WebhookReceive(Request *req, Response *resp)
 
 	WebhookFrame(RequestJsonBody(req), id, stream, &frame, &message_id);
 	if (!RestIngestFrame(id, &frame, "webhook", "invalid payload", resp))
+	{
+		/* counted as rejected by ingest, not as a transport error */
+		req->stream_id[0] = '\0';
 		return;
+	}
 	resetStringInfo(&resp->body);
 	appendStringInfoString(&resp->body, "{\"received\":true,\"message_id\":");
 	if (message_id != NULL)

@@ -595,10 +595,14 @@ HttpBodyStart(struct lws *wsi, Request *req)
 	req->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 												worker_request_timeout * 1000);
 	BodyStart(&req->content, worker_max_message_bytes, chunked);
-	req->body_open = true;
+	/* a body that cannot be delimited is not drained: the answer closes */
+	req->body_open = has_length || chunked;
 	if (chunked && has_length)
+	{
+		req->body_open = false;
 		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
 						 "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
+	}
 	else if (!chunked && !has_length)
 		RequestAnswerNow(req, HTTP_STATUS_LENGTH_REQUIRED,
 						 "{\"error\":\"length required\",\"detail\":\"Send a Content-Length header or a chunked body.\"}");

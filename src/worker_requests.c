@@ -22,6 +22,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "stream_stats.h"
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_errors.h"
@@ -257,6 +258,8 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(loop_context);
+	if (resp->status >= 400 && req->stream_id[0] != '\0')
+		StatsCountError(req->stream_id);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -56,6 +56,8 @@ typedef struct Request
 	BodyReader	content;		/* the request body; data NUL-terminated once queued */
 	TimestampTz deadline;		/* the whole request must have arrived by then */
 	const struct Route *route;	/* set by the main loop before the handler runs */
+	char		stream_id[NAMEDATALEN]; /* the stream a handler resolved: an error
+										 * answer counts as its transport error */
 } Request;
 
 /* What a route handler fills in; body is in the per-iteration context. */

@@ -14,7 +14,8 @@
  * (IngestFrames); a rejected one is recorded in streamflow.stream_errors and
  * answered 400 with its violations.  Handlers run in a transaction with SPI
  * connected; errors they raise are answered by SQLSTATE (worker_errors.c):
- * an unknown stream 404, a paused one 409, bad input 400.
+ * an unknown stream 404, a paused one 409, bad input 400.  An error answer
+ * about a stream that exists counts as a transport error in its stats.
  */
 #include "postgres.h"
 
@@ -76,10 +77,13 @@ static char *
 RestStream(Request *req, Response *resp, bool write)
 {
 	char	   *stream = RequestParam(req, "id");
+	char	   *id;
 
 	if (!RestAuthorize(req, resp, stream, write))
 		return NULL;
-	return ResolveStreamId(stream);
+	id = ResolveStreamId(stream);
+	strlcpy(req->stream_id, id, sizeof(req->stream_id));
+	return id;
 }
 
 /* Appends a JSON array of the frames plan returns (streamflow.frames rows). */
@@ -299,5 +303,7 @@ RestPostFrame(Request *req, Response *resp)
 		v.val.binary.len = VARSIZE(body) - VARHDRSZ;
 	}
 	FrameFromJson(&v, &frame, -1);
-	(void) RestIngestFrame(id, &frame, "http", "invalid frame", resp);
+	/* a rejected frame is counted as rejected by ingest, not as a transport error */
+	if (!RestIngestFrame(id, &frame, "http", "invalid frame", resp))
+		req->stream_id[0] = '\0';
 }

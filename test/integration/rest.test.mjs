@@ -173,6 +173,21 @@ test('malformed JSON, invalid UTF-8 and a wrong Content-Type are refused with a 
   await stillServing();
 });
 
+test('bad requests about a stream count in its error_count once: transport errors and rejections', async () => {
+  const s = await freshStream(db, { data_schema: { type: 'object', required: ['v'] } });
+  const errors = async () => Number((await db.query(
+    'SELECT error_count FROM streamflow.stream_stats WHERE stream_id = $1', [s])).rows[0].error_count);
+  const before = await errors();
+  assert.equal((await post(`/streams/${s}/frames`, '{"payload":')).status, 400);
+  assert.equal(await errors(), before + 1, 'malformed JSON is a transport error');
+  assert.equal((await post(`/streams/${s}/frames`, '{"payload":{}}')).status, 400);
+  assert.equal(await errors(), before + 2, 'a rejected frame counts once, as rejected');
+  assert.equal((await post(`/streams/${s}/frames`, 'x', { ...auth(), 'content-type': 'text/plain' })).status, 415);
+  assert.equal(await errors(), before + 3);
+  assert.equal((await post(`/streams/${s}/frames`, '{"payload":{"v":1}}')).status, 201);
+  assert.equal(await errors(), before + 3);
+});
+
 test('a paused stream answers 409; an unknown stream 404', async () => {
   const paused = await freshStream(db, { status: 'paused' });
   const res = await post(`/streams/${paused}/frames`, JSON.stringify({ payload: { v: 1 } }));

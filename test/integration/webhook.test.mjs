@@ -102,6 +102,9 @@ test('bad, missing and malformed signatures answer 401; so does a stream without
     const res = await hook(body, { signature: bad });
     assert.equal(res.status, 401, bad);
   }
+  const { rows } = await db.query(
+    'SELECT error_count FROM streamflow.stream_stats WHERE stream_id = $1', [stream]);
+  assert.ok(Number(rows[0].error_count) >= 7, 'each refused signature counts as an error of the stream');
   const unsigned = await freshStream(db);
   const noSecret = await hook(body, { id: unsigned });
   assert.equal(noSecret.status, 401);
