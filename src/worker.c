@@ -85,9 +85,10 @@ static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
 static int	HttpAnswered(struct lws *wsi, Session *session);
-static int	HttpBodyStart(struct lws *wsi, Request *req);
+static int	HttpBodyStart(struct lws *wsi, Session *session);
+static int	HttpRefuse(struct lws *wsi, Session *session, int status, const char *json);
 static int	HttpBody(struct lws *wsi, Session *session, const char *in, size_t len);
-static int	HttpBodyComplete(Session *session);
+static int	HttpBodyComplete(struct lws *wsi, Session *session);
 static int	HttpPreflight(struct lws *wsi);
 static void SessionRelease(Session *session);
 
@@ -421,7 +422,7 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 		case LWS_CALLBACK_HTTP_BODY:
 			return HttpBody(wsi, session, (const char *) in, len);
 		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-			return HttpBodyComplete(session);
+			return HttpBodyComplete(wsi, session);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
 			return HttpWrite(wsi, session);
 		default:
@@ -481,7 +482,7 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 			session->req = req;
 			if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
 				strcmp(method, "PATCH") == 0)
-				return HttpBodyStart(wsi, req);
+				return HttpBodyStart(wsi, session);
 			RequestQueue(req);
 			return 0;
 		}
@@ -492,10 +493,9 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	{
 		SessionRelease(session);
 		session->req = req;
-		RequestAnswerNow(req, status, status == HTTP_STATUS_METHOD_NOT_ALLOWED
-						 ? "{\"error\":\"method not allowed\",\"detail\":\"The worker serves GET and POST.\"}"
-						 : "{\"error\":\"service unavailable\",\"detail\":\"The worker serves streamflow.max_connections connections at most.\"}");
-		return 0;
+		return HttpRefuse(wsi, session, status, status == HTTP_STATUS_METHOD_NOT_ALLOWED
+						  ? "{\"error\":\"method not allowed\",\"detail\":\"The worker serves GET and POST.\"}"
+						  : "{\"error\":\"service unavailable\",\"detail\":\"The worker serves streamflow.max_connections connections at most.\"}");
 	}
 	/* out of memory: lws's plain answer */
 	if (lws_return_http_status(wsi, status, NULL))
@@ -584,8 +584,9 @@ HttpAnswered(struct lws *wsi, Session *session)
  * once (413).
  */
 static int
-HttpBodyStart(struct lws *wsi, Request *req)
+HttpBodyStart(struct lws *wsi, Session *session)
 {
+	Request    *req = session->req;
 	char		value[64];
 	bool		chunked = false;
 	bool		has_length = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
@@ -600,17 +601,29 @@ HttpBodyStart(struct lws *wsi, Request *req)
 	if (chunked && has_length)
 	{
 		req->body_open = false;
-		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
-						 "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
+		return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+						  "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
 	}
 	else if (!chunked && !has_length)
-		RequestAnswerNow(req, HTTP_STATUS_LENGTH_REQUIRED,
-						 "{\"error\":\"length required\",\"detail\":\"Send a Content-Length header or a chunked body.\"}");
+		return HttpRefuse(wsi, session, HTTP_STATUS_LENGTH_REQUIRED,
+						  "{\"error\":\"length required\",\"detail\":\"Send a Content-Length header or a chunked body.\"}");
 	else if (has_length &&
 			 lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
 			 strtoll(value, NULL, 10) > worker_max_message_bytes)
-		RequestAnswerNow(req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
+		return HttpRefuse(wsi, session, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
 	return 0;
+}
+
+/*
+ * Answers the session's request from the callback it is in and writes the
+ * answer at once: a client that stops sending (or half-closes) still reads
+ * it.  The connection closes after it, once any announced body is drained.
+ */
+static int
+HttpRefuse(struct lws *wsi, Session *session, int status, const char *json)
+{
+	RequestAnswerNow(session->req, status, json);
+	return HttpWrite(wsi, session);
 }
 
 /* Bytes of a request body arrived: keeps them, or answers 413, 400 or 408. */
@@ -627,18 +640,16 @@ HttpBody(struct lws *wsi, Session *session, const char *in, size_t len)
 	switch (BodyAppend(&req->content, in, len))
 	{
 		case BODY_TOO_LARGE:
-			RequestAnswerNow(req, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
-			break;
+			return HttpRefuse(wsi, session, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
 		case BODY_MALFORMED:
-			RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
-							 "{\"error\":\"bad request\",\"detail\":\"The chunked body is malformed.\"}");
-			break;
+			return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+							  "{\"error\":\"bad request\",\"detail\":\"The chunked body is malformed.\"}");
 		case BODY_DONE:
-			return HttpBodyComplete(session);
+			return HttpBodyComplete(wsi, session);
 		case BODY_MORE:
 			if (GetCurrentTimestamp() > req->deadline)
-				RequestAnswerNow(req, 408,
-								 "{\"error\":\"request timeout\",\"detail\":\"The request body did not arrive within streamflow.request_timeout.\"}");
+				return HttpRefuse(wsi, session, 408,
+								  "{\"error\":\"request timeout\",\"detail\":\"The request body did not arrive within streamflow.request_timeout.\"}");
 			break;
 	}
 	return 0;
@@ -646,7 +657,7 @@ HttpBody(struct lws *wsi, Session *session, const char *in, size_t len)
 
 /* The whole body is here: the request goes to the main loop. */
 static int
-HttpBodyComplete(Session *session)
+HttpBodyComplete(struct lws *wsi, Session *session)
 {
 	Request    *req = session ? session->req : NULL;
 
@@ -660,11 +671,8 @@ HttpBodyComplete(Session *session)
 	}
 	req->body_open = false;
 	if (!BodyFinish(&req->content))
-	{
-		RequestAnswerNow(req, HTTP_STATUS_BAD_REQUEST,
-						 "{\"error\":\"bad request\",\"detail\":\"The body ended before its last chunk.\"}");
-		return 0;
-	}
+		return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+						  "{\"error\":\"bad request\",\"detail\":\"The body ended before its last chunk.\"}");
 	/* lws cannot find the end of a chunked body: the connection ends with it */
 	if (req->content.chunked)
 		req->close_after = true;

@@ -216,8 +216,12 @@ RequestRequireJson(const Request *req, Response *resp)
 		{
 			const char *charset = params ? strcasestr(params, "charset=") : NULL;
 
-			if (charset == NULL || pg_strncasecmp(charset + 8, "utf-8", 5) == 0 ||
-				pg_strncasecmp(charset + 8, "\"utf-8\"", 7) == 0)
+			if (charset != NULL)
+				charset += 8;
+			if (charset != NULL && *charset == '"')
+				charset++;
+			if (charset == NULL || pg_strncasecmp(charset, "utf-8", 5) == 0 ||
+				pg_strncasecmp(charset, "utf8", 4) == 0)
 				return true;
 		}
 	}

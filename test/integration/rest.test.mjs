@@ -170,6 +170,9 @@ test('malformed JSON, invalid UTF-8 and a wrong Content-Type are refused with a 
   const latin1 = await post(`/streams/${stream}/frames`, '{"payload":{"v":1}}',
     { ...auth(), 'content-type': 'application/json; charset=iso-8859-1' });
   assert.equal(latin1.status, 415);
+  const utf8Declared = await post(`/streams/${stream}/frames`, '{"payload":{"v":"é"}}',
+    { ...auth(), 'content-type': 'application/json; charset="UTF-8"' });
+  assert.equal(utf8Declared.status, 201);
   await stillServing();
 });
 
