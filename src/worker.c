@@ -35,10 +35,14 @@
 #include "utils/wait_event.h"
 
 #include "worker.h"
+#include "worker_args.h"
 #include "worker_requests.h"
 #include "worker_ring.h"
 #include "worker_routes.h"
 
+/* The answer to a body over streamflow.max_message_bytes. */
+#define BODY_TOO_LARGE_JSON \
+	"{\"error\":\"payload too large\",\"detail\":\"The request body exceeds streamflow.max_message_bytes.\"}"
 /* Milliseconds between attempts to listen when the port is taken. */
 #define WORKER_LISTEN_RETRY_MS 10000
 /* Longest the worker waits for lws and libuv to close at exit. */
@@ -50,6 +54,7 @@ int			worker_port = 8787;
 int			worker_max_connections = 1024;
 int			worker_max_message_bytes = 1024 * 1024;
 int			worker_statement_timeout = 5000;
+int			worker_request_timeout = 10;
 TimestampTz worker_started_at = 0;
 
 /* Per-connection state lws allocates for us (zeroed). */
@@ -79,6 +84,11 @@ static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 						 void *user, void *in, size_t len);
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
+static int	HttpAnswered(struct lws *wsi, Session *session);
+static int	HttpBodyStart(struct lws *wsi, Session *session);
+static int	HttpRefuse(struct lws *wsi, Session *session, int status, const char *json);
+static int	HttpBody(struct lws *wsi, Session *session, const char *in, size_t len);
+static int	HttpBodyComplete(struct lws *wsi, Session *session);
 static int	HttpPreflight(struct lws *wsi);
 static void SessionRelease(Session *session);
 
@@ -118,6 +128,11 @@ WorkerInit(void)
 							gettext_noop("0 turns the limit off."),
 							&worker_statement_timeout, 5000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.request_timeout",
+							gettext_noop("Time a client has to send a whole HTTP request; slower ones are closed."),
+							gettext_noop("Bounds the request headers, each pause in a body and the whole body. The headers and pauses take a new value when the worker restarts."),
+							&worker_request_timeout, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	if (process_shared_preload_libraries_in_progress)
 		LauncherRegister();
@@ -287,6 +302,8 @@ WorkerCreateContext(void)
 	info.foreign_loops = foreign_loops;
 	info.pcontext = &lws_ctx;
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	/* a pause in a request body longer than this closes the connection */
+	info.timeout_secs = worker_request_timeout;
 	lws_ctx = lws_create_context(&info);
 	if (lws_ctx == NULL)
 		ereport(FATAL,
@@ -314,7 +331,8 @@ WorkerListen(void)
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	}
 	info.keepalive_timeout = 5;
-	info.timeout_secs = 30;
+	/* headers not complete by then: the connection is closed */
+	info.timeout_secs_ah_idle = worker_request_timeout;
 
 	lws_vh = lws_create_vhost(lws_ctx, &info);
 	if (lws_vh == NULL)
@@ -401,6 +419,10 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			break;
 		case LWS_CALLBACK_HTTP:
 			return HttpAccept(wsi, session, (const char *) in, len);
+		case LWS_CALLBACK_HTTP_BODY:
+			return HttpBody(wsi, session, (const char *) in, len);
+		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+			return HttpBodyComplete(wsi, session);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
 			return HttpWrite(wsi, session);
 		default:
@@ -425,7 +447,6 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	};
 	const char *method = NULL;
 	char		query[1024];
-	char		content_length[32];
 	Request    *req;
 	int			status = 0;
 	int			i;
@@ -436,10 +457,6 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 			method = methods[i].name;
 			break;
 		}
-	if (lws_hdr_copy(wsi, content_length, sizeof(content_length),
-					 WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-		strtoll(content_length, NULL, 10) > worker_max_message_bytes)
-		status = HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
 	if (open_connections > worker_max_connections)
 		status = HTTP_STATUS_SERVICE_UNAVAILABLE;
 	if (method == NULL)
@@ -451,33 +468,59 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 
 	if (status == 0)
 	{
-		req = RequestCreate(wsi, method, path, len, query);
+		req = RequestNew(wsi, method, path, len, query);
+		if (req != NULL && !RequestCopyHeaders(req, wsi))
+		{
+			RequestFree(req);
+			req = NULL;
+		}
 		if (req == NULL)
 			status = HTTP_STATUS_SERVICE_UNAVAILABLE;
 		else
 		{
 			SessionRelease(session);
 			session->req = req;
+			if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+				strcmp(method, "PATCH") == 0)
+				return HttpBodyStart(wsi, session);
+			RequestQueue(req);
 			return 0;
 		}
 	}
-	/* refused before queueing: plain status, connection closed after */
+	/* refused before queueing: a JSON answer, the connection closed after */
+	req = RequestNew(wsi, method ? method : "", path, len, "");
+	if (req != NULL)
+	{
+		SessionRelease(session);
+		session->req = req;
+		return HttpRefuse(wsi, session, status, status == HTTP_STATUS_METHOD_NOT_ALLOWED
+						  ? "{\"error\":\"method not allowed\",\"detail\":\"The worker serves GET and POST.\"}"
+						  : "{\"error\":\"service unavailable\",\"detail\":\"The worker serves streamflow.max_connections connections at most.\"}");
+	}
+	/* out of memory: lws's plain answer */
 	if (lws_return_http_status(wsi, status, NULL))
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* lws says wsi can write: the answered request's headers, then its body. */
+/*
+ * lws says wsi can write: the answered request's headers, then its body.  An
+ * answer that closes the connection (a refused body) is written in one piece,
+ * and the connection then drains what the client still sends until its body
+ * ends or streamflow.request_timeout passes, so the client reads the answer
+ * instead of a reset.
+ */
 static int
 HttpWrite(struct lws *wsi, Session *session)
 {
 	Request    *req = session ? session->req : NULL;
-	unsigned char headers[LWS_PRE + 512];
+	unsigned char headers[LWS_PRE + 1024];
 	unsigned char *start = headers + LWS_PRE;
 	unsigned char *p = start;
 	unsigned char *end = headers + sizeof(headers) - 1;
 
-	if (req == NULL || req->state == REQUEST_QUEUED)
+	if (req == NULL || req->state == REQUEST_QUEUED || req->state == REQUEST_RECEIVING ||
+		req->written)
 		return 0;
 
 	if (req->state == REQUEST_READY)
@@ -489,7 +532,22 @@ HttpWrite(struct lws *wsi, Session *session)
 										(const unsigned char *) "no-store", 8, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "access-control-allow-origin:",
 										(const unsigned char *) "*", 1, &p, end) ||
-			lws_finalize_write_http_header(wsi, start, &p, end))
+			(req->close_after &&
+			 lws_add_http_header_by_name(wsi, (const unsigned char *) "connection:",
+										 (const unsigned char *) "close", 5, &p, end)))
+			return -1;
+		if (req->close_after && req->body_len < (size_t) (end - p) - 4)
+		{
+			/* headers and body together, in one write */
+			if (lws_finalize_http_header(wsi, &p, end))
+				return -1;
+			memcpy(p, req->body + LWS_PRE, req->body_len);
+			p += req->body_len;
+			if (lws_write(wsi, start, p - start, LWS_WRITE_HTTP_FINAL) != (int) (p - start))
+				return -1;
+			return HttpAnswered(wsi, session);
+		}
+		if (lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		req->state = REQUEST_HEADERS_SENT;
 		if (req->body_len > 0)
@@ -501,9 +559,125 @@ HttpWrite(struct lws *wsi, Session *session)
 	else if (lws_write(wsi, req->body + LWS_PRE, req->body_len, LWS_WRITE_HTTP_FINAL) !=
 			 (int) req->body_len)
 		return -1;
+	return HttpAnswered(wsi, session);
+}
 
+/* The answer is written: next request, or close (at once or once drained). */
+static int
+HttpAnswered(struct lws *wsi, Session *session)
+{
+	Request    *req = session->req;
+
+	if (req->close_after)
+	{
+		req->written = true;
+		return req->body_open ? 0 : -1;
+	}
 	SessionRelease(session);
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * A request with a body: checks its framing and size before reading it.
+ * Chunked bodies are decoded by worker_body.c; a body of unknown length is
+ * refused (411), one announced larger than streamflow.max_message_bytes at
+ * once (413).
+ */
+static int
+HttpBodyStart(struct lws *wsi, Session *session)
+{
+	Request    *req = session->req;
+	char		value[64];
+	bool		chunked = false;
+	bool		has_length = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+
+	if (lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+		chunked = strcasestr(value, "chunked") != NULL;
+	req->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												worker_request_timeout * 1000);
+	BodyStart(&req->content, worker_max_message_bytes, chunked);
+	/* a body that cannot be delimited is not drained: the answer closes */
+	req->body_open = has_length || chunked;
+	if (chunked && has_length)
+	{
+		req->body_open = false;
+		return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+						  "{\"error\":\"bad request\",\"detail\":\"A request must not have both Content-Length and Transfer-Encoding: chunked.\"}");
+	}
+	else if (!chunked && !has_length)
+		return HttpRefuse(wsi, session, HTTP_STATUS_LENGTH_REQUIRED,
+						  "{\"error\":\"length required\",\"detail\":\"Send a Content-Length header or a chunked body.\"}");
+	else if (has_length &&
+			 lws_hdr_copy(wsi, value, sizeof(value), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+			 strtoll(value, NULL, 10) > worker_max_message_bytes)
+		return HttpRefuse(wsi, session, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
+	return 0;
+}
+
+/*
+ * Answers the session's request from the callback it is in and writes the
+ * answer at once: a client that stops sending (or half-closes) still reads
+ * it.  The connection closes after it, once any announced body is drained.
+ */
+static int
+HttpRefuse(struct lws *wsi, Session *session, int status, const char *json)
+{
+	RequestAnswerNow(session->req, status, json);
+	return HttpWrite(wsi, session);
+}
+
+/* Bytes of a request body arrived: keeps them, or answers 413, 400 or 408. */
+static int
+HttpBody(struct lws *wsi, Session *session, const char *in, size_t len)
+{
+	Request    *req = session ? session->req : NULL;
+
+	/* answered already (refused, or a body on a GET): the rest is drained */
+	if (req == NULL)
+		return 0;
+	if (req->state != REQUEST_RECEIVING)
+		return req->written && GetCurrentTimestamp() > req->deadline ? -1 : 0;
+	switch (BodyAppend(&req->content, in, len))
+	{
+		case BODY_TOO_LARGE:
+			return HttpRefuse(wsi, session, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, BODY_TOO_LARGE_JSON);
+		case BODY_MALFORMED:
+			return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+							  "{\"error\":\"bad request\",\"detail\":\"The chunked body is malformed.\"}");
+		case BODY_DONE:
+			return HttpBodyComplete(wsi, session);
+		case BODY_MORE:
+			if (GetCurrentTimestamp() > req->deadline)
+				return HttpRefuse(wsi, session, 408,
+								  "{\"error\":\"request timeout\",\"detail\":\"The request body did not arrive within streamflow.request_timeout.\"}");
+			break;
+	}
+	return 0;
+}
+
+/* The whole body is here: the request goes to the main loop. */
+static int
+HttpBodyComplete(struct lws *wsi, Session *session)
+{
+	Request    *req = session ? session->req : NULL;
+
+	if (req == NULL)
+		return 0;
+	if (req->state != REQUEST_RECEIVING)
+	{
+		/* a refused body ended: close once its answer is out */
+		req->body_open = false;
+		return req->written ? -1 : 0;
+	}
+	req->body_open = false;
+	if (!BodyFinish(&req->content))
+		return HttpRefuse(wsi, session, HTTP_STATUS_BAD_REQUEST,
+						  "{\"error\":\"bad request\",\"detail\":\"The body ended before its last chunk.\"}");
+	/* lws cannot find the end of a chunked body: the connection ends with it */
+	if (req->content.chunked)
+		req->close_after = true;
+	RequestQueue(req);
+	return 0;
 }
 
 /*

@@ -16,6 +16,7 @@ extern int	worker_port;
 extern int	worker_max_connections;
 extern int	worker_max_message_bytes;
 extern int	worker_statement_timeout;
+extern int	worker_request_timeout;
 extern TimestampTz worker_started_at;
 
 extern void WorkerInit(void);

@@ -22,7 +22,10 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "stream_stats.h"
 #include "worker.h"
+#include "worker_args.h"
+#include "worker_errors.h"
 #include "worker_requests.h"
 
 static dlist_head queue = DLIST_STATIC_INIT(queue);
@@ -30,12 +33,28 @@ static dlist_head queue = DLIST_STATIC_INIT(queue);
 static const Route *FindRoute(const Route *routes, const Request *req, bool *path_known);
 static void RunRoute(const Route *route, Request *req, Response *resp,
 					 MemoryContext loop_context);
+static void SetAnswer(Request *req, int status, const char *data, size_t len);
 static void Deliver(Request *req, Response *resp);
 
 /* Records a request and queues it for the main loop; NULL when out of memory. */
 Request *
 RequestCreate(struct lws *wsi, const char *method, const char *path,
 			  size_t path_len, const char *query)
+{
+	Request    *req = RequestNew(wsi, method, path, path_len, query);
+
+	if (req != NULL)
+		RequestQueue(req);
+	return req;
+}
+
+/*
+ * Records a request whose body is still to come (state REQUEST_RECEIVING,
+ * not queued); NULL when out of memory.
+ */
+Request *
+RequestNew(struct lws *wsi, const char *method, const char *path,
+		   size_t path_len, const char *query)
 {
 	Request    *req = calloc(1, sizeof(Request));
 
@@ -52,9 +71,28 @@ RequestCreate(struct lws *wsi, const char *method, const char *path,
 	req->path[path_len] = '\0';
 	strlcpy(req->method, method, sizeof(req->method));
 	req->wsi = wsi;
+	req->state = REQUEST_RECEIVING;
+	return req;
+}
+
+/* Hands a complete request to the main loop. */
+void
+RequestQueue(Request *req)
+{
 	req->state = REQUEST_QUEUED;
 	dlist_push_tail(&queue, &req->node);
-	return req;
+}
+
+/*
+ * Answers a request from its lws callback, without the main loop (a body too
+ * large, malformed or too slow): json must need no escaping.  The connection
+ * closes once the answer is written.
+ */
+void
+RequestAnswerNow(Request *req, int status, const char *json)
+{
+	req->close_after = true;
+	SetAnswer(req, status, json, strlen(json));
 }
 
 /*
@@ -77,6 +115,12 @@ RequestFree(Request *req)
 	free(req->path);
 	free(req->query);
 	free(req->body);
+	free(req->args);
+	free(req->declared_type);
+	free(req->signature);
+	free(req->token);
+	free(req->last_event_id);
+	BodyFree(&req->content);
 	free(req);
 }
 
@@ -126,6 +170,7 @@ RequestsProcess(const Route *routes, MemoryContext loop_context)
 		resp.content_type = NULL;
 		initStringInfo(&resp.body);
 		route = FindRoute(routes, req, &path_known);
+		req->route = route;
 		if (route != NULL)
 			RunRoute(route, req, &resp, loop_context);
 		else if (path_known)
@@ -147,7 +192,7 @@ FindRoute(const Route *routes, const Request *req, bool *path_known)
 	*path_known = false;
 	for (r = routes; r->path != NULL; r++)
 	{
-		if (strcmp(r->path, req->path) != 0)
+		if (!RouteMatches(r->path, req->path))
 			continue;
 		if (strcmp(r->method, req->method) == 0)
 			return r;
@@ -190,43 +235,50 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		int			status;
 
 		WorkerStatementTimeoutStop();
 		MemoryContextSwitchTo(loop_context);
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(WARNING,
+		/* the client's mistakes are answered with their reason; ours are logged */
+		status = HttpStatusForError(edata->sqlerrcode);
+		ereport(status >= 500 ? WARNING : DEBUG1,
 				(errcode(edata->sqlerrcode),
 				 errmsg("streamflow worker could not answer %s %s: %s",
 						req->method, req->path, edata->message)));
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ResponseJsonError(resp, 503, edata->message, req->path);
-		else
+		else if (status >= 500)
 			ResponseJsonError(resp, 500, "internal error", req->path);
+		else
+			ResponseFromError(resp, status, edata);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(loop_context);
+	if (resp->status >= 400 && req->stream_id[0] != '\0')
+		StatsCountError(req->stream_id);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /*
- * Copies the answer into a malloc'd buffer with lws headroom and asks lws to
+ * Copies an answer into a malloc'd buffer with lws headroom and asks lws to
  * call the connection back when it can write; out of memory answers 500 with
- * no body.
+ * no body.  Never raises an error (lws callbacks use it too).
  */
 static void
-Deliver(Request *req, Response *resp)
+SetAnswer(Request *req, int status, const char *data, size_t len)
 {
-	req->status = resp->status;
-	req->content_type = resp->content_type;
-	req->body = malloc(LWS_PRE + resp->body.len + 1);
+	free(req->body);
+	req->status = status;
+	req->body = malloc(LWS_PRE + len + 1);
 	if (req->body != NULL)
 	{
-		memcpy(req->body + LWS_PRE, resp->body.data, resp->body.len);
-		req->body_len = resp->body.len;
+		memcpy(req->body + LWS_PRE, data, len);
+		req->body_len = len;
 	}
 	else
 	{
@@ -235,6 +287,14 @@ Deliver(Request *req, Response *resp)
 	}
 	req->state = REQUEST_READY;
 	lws_callback_on_writable(req->wsi);
+}
+
+/* Hands a route's answer to the connection. */
+static void
+Deliver(Request *req, Response *resp)
+{
+	req->content_type = resp->content_type;
+	SetAnswer(req, resp->status, resp->body.data, resp->body.len);
 }
 
 /* Sets an error answer {"error": error, "path": path}. */

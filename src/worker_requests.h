@@ -8,13 +8,18 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "lib/ilist.h"
 #include "lib/stringinfo.h"
 
+#include "worker_body.h"
+
 struct lws;
+struct Route;
 
 typedef enum RequestState
 {
+	REQUEST_RECEIVING,			/* reading the body; not queued yet */
 	REQUEST_QUEUED,				/* waiting for the main loop */
 	REQUEST_READY,				/* answered; headers not yet written */
 	REQUEST_HEADERS_SENT		/* headers written; body next */
@@ -37,6 +42,22 @@ typedef struct Request
 	const char *content_type;	/* static string; NULL: application/json */
 	unsigned char *body;		/* malloc'd, LWS_PRE bytes of headroom first */
 	size_t		body_len;
+	bool		close_after;	/* close the connection once answered */
+	bool		written;		/* a close_after answer is out; draining */
+	bool		body_open;		/* a body is announced and has not ended */
+
+	/* what the client sent besides the path (malloc'd; NULL when absent) */
+	char	   *args;			/* query arguments, lws-decoded, each "name=value"
+								 * NUL-terminated, the list ended by "" */
+	char	   *declared_type;	/* the request's Content-Type */
+	char	   *signature;		/* X-Streamflow-Signature */
+	char	   *token;			/* Authorization: Bearer or access_token */
+	char	   *last_event_id;	/* Last-Event-ID header */
+	BodyReader	content;		/* the request body; data NUL-terminated once queued */
+	TimestampTz deadline;		/* the whole request must have arrived by then */
+	const struct Route *route;	/* set by the main loop before the handler runs */
+	char		stream_id[NAMEDATALEN]; /* the stream a handler resolved: an error
+										 * answer counts as its transport error */
 } Request;
 
 /* What a route handler fills in; body is in the per-iteration context. */
@@ -52,7 +73,7 @@ typedef void (*RouteHandler) (Request *req, Response *resp);
 typedef struct Route
 {
 	const char *method;
-	const char *path;			/* exact match */
+	const char *path;			/* segments match exactly, or "{name}" any one */
 	bool		needs_transaction;
 	RouteHandler handler;
 	const char *label;			/* shown in pg_stat_activity.query */
@@ -62,6 +83,11 @@ typedef struct Route
 extern Request *RequestCreate(struct lws *wsi, const char *method,
 							  const char *path, size_t path_len,
 							  const char *query);
+extern Request *RequestNew(struct lws *wsi, const char *method,
+						   const char *path, size_t path_len,
+						   const char *query);
+extern void RequestQueue(Request *req);
+extern void RequestAnswerNow(Request *req, int status, const char *json);
 extern void RequestConnectionClosed(Request *req);
 extern void RequestFree(Request *req);
 extern bool RequestsPending(void);

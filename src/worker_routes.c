@@ -11,9 +11,11 @@
 #include "utils/json.h"
 #include "utils/timestamp.h"
 
+#include "webhook_in.h"
 #include "worker.h"
 #include "worker_metrics.h"
 #include "worker_requests.h"
+#include "worker_rest.h"
 #include "worker_routes.h"
 
 static void HealthHandler(Request *req, Response *resp);
@@ -21,6 +23,13 @@ static void HealthHandler(Request *req, Response *resp);
 const Route WorkerRoutes[] = {
 	{"GET", "/health", true, HealthHandler, "streamflow: GET /health"},
 	{"GET", "/metrics", true, MetricsHandler, "streamflow: GET /metrics"},
+	{"GET", "/streams", true, RestListStreams, "streamflow: GET /streams"},
+	{"GET", "/streams/{id}", true, RestGetStream, "streamflow: GET /streams/{id}"},
+	{"GET", "/streams/{id}/frames", true, RestListFrames, "streamflow: GET /streams/{id}/frames"},
+	{"POST", "/streams/{id}/frames", true, RestPostFrame, "streamflow: POST /streams/{id}/frames"},
+	{"GET", "/streams/{id}/latest", true, RestLatestFrame, "streamflow: GET /streams/{id}/latest"},
+	{"GET", "/streams/{id}/poll", true, RestPoll, "streamflow: GET /streams/{id}/poll"},
+	{"POST", "/webhooks/stream/{id}", true, WebhookReceive, "streamflow: POST /webhooks/stream/{id}"},
 	{NULL, NULL, false, NULL, NULL}
 };
 
