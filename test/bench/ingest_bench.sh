@@ -14,6 +14,7 @@
 # the same pre-built rows (bench_payloads, bench_batches) for every variant.
 # Each run is checked: the rows stored must equal what pgbench counted.
 # One JSON line per run in $BENCH_RAW/ingest.jsonl (see lib.sh: record).
+# BENCH_SETUP_ONLY=DIR: set up only (see below).
 set -euo pipefail
 cd "$(dirname "$0")"
 . ./lib.sh
@@ -98,6 +99,14 @@ cat >"$tmp/ingest_100.sql" <<'SQL'
 SELECT (streamflow.ingest_batch('bench_s' || :client_id, frames)).ingested FROM bench_batches WHERE id = :k;
 SQL
 sed 's/bench_s/bench_p/' "$tmp/ingest_100.sql" >"$tmp/ingest_pipeline_100.sql"
+
+# BENCH_SETUP_ONLY=DIR: leave the tables, streams, queue and these scripts
+# (copied to DIR) in place and stop, e.g. to profile one variant with perf.
+if [ -n "${BENCH_SETUP_ONLY:-}" ]; then
+	mkdir -p "$BENCH_SETUP_ONLY"
+	cp "$tmp"/*.sql "$BENCH_SETUP_ONLY"/
+	exit 0
+fi
 
 pgq_table=$(q -c "SELECT queue_data_pfx FROM pgq.queue WHERE queue_name = 'bench_q'")
 
