@@ -86,25 +86,36 @@ machine_facts() {
 q() { PGOPTIONS='-c client_min_messages=warning' psql -X -qAt -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$db" "$@"; }
 has_section() { [[ ",$sections," == *",$1,"* ]]; }
 
-# Runs each Node client test/bench/NAME.mjs (if any).  Contract for a client:
-#   env BENCH_HOST/PORT/DB (PostgreSQL), BENCH_HTTP_PORT (the worker), BENCH_QUICK,
-#   BENCH_REPS, BENCH_SECS, BENCH_OUT (a file path): the client writes one JSON
-#   object there, exits 0, and prints what a human should read on stdout.
-#   The object lands under "clients"."NAME" in bench-results.json; if it has
-#   "records": [{workload, case, variant, baseline, rep, frames, seconds,
-#   cpu_seconds}], those get medians and ratios like the shell benchmarks'.
-#   A failing client is reported and the others still run.
-run_node_clients() {
-	local f name
+# The hook for the Node clients: each test/bench/NAME_bench.mjs (other .mjs
+# files there are their helpers) runs through its driver test/bench/NAME_bench.sh
+# when there is one (called as DRIVER DIR PORT DB), else as `node NAME_bench.mjs`,
+# with PGHOST PGPORT PGUSER PGDATABASE (and BENCH_HOST/PORT/DB), STREAMFLOW_HTTP_PORT
+# (= BENCH_HTTP_PORT), BENCH_QUICK, BENCH_REPS, BENCH_SECS, BENCH_PGDATA, and
+# BENCH_OUT=RESULTS/clients/NAME.json where the client may write one JSON object.
+# In quick mode SECS, FRAMES and IDLE are small too (the clients' own knobs).
+# Its output goes to the terminal and RESULTS/clients/NAME.log; bench_report.mjs
+# keeps every output line that is a JSON object under "clients"."NAME"."lines"
+# and merges BENCH_OUT's object there; a "records" array (lib.sh's record
+# fields) gets medians and ratios like the shell benchmarks', a "goals" array
+# ({goal, case, target, measured, met}) is listed with the others.  A failing
+# client is reported and the others still run.
+run_clients() {
+	local f name cmd
 	mkdir -p "$results/clients"
-	for f in test/bench/*.mjs; do
-		[ -e "$f" ] || { echo "(no Node clients in test/bench yet)"; return 0; }
+	for f in test/bench/*_bench.mjs; do
+		[ -e "$f" ] || { echo "(no Node clients in test/bench)"; return 0; }
 		name=$(basename "$f" .mjs)
 		echo "-- $name"
-		BENCH_HOST=$dir BENCH_PORT=$port BENCH_DB=$db BENCH_HTTP_PORT=$((port + 3000)) \
-			BENCH_QUICK=$quick BENCH_REPS=$reps BENCH_SECS=$secs BENCH_PGDATA="$dir/data" \
-			BENCH_OUT="$results/clients/$name.json" node "$f" ||
-			echo "bench client $name failed (exit $?)" | tee "$results/clients/$name.failed" >&2
+		cmd=(node "$f")
+		[ ! -f "test/bench/$name.sh" ] || cmd=(bash "test/bench/$name.sh" "$dir" "$port" "$db")
+		(
+			export PGHOST=$dir PGPORT=$port PGUSER=postgres PGDATABASE=$db
+			export STREAMFLOW_HTTP_PORT=$((port + 3000)) BENCH_HTTP_PORT=$((port + 3000))
+			export BENCH_OUT="$results/clients/$name.json"
+			[ "$quick" = 0 ] || export SECS=$secs FRAMES=${FRAMES:-1000} IDLE=${IDLE:-2000}
+			"${cmd[@]}"
+		) | tee "$results/clients/$name.log" ||
+			echo "bench client $name failed" | tee "$results/clients/$name.failed" >&2
 	done
 }
 
@@ -141,8 +152,8 @@ if has_section bus; then
 fi
 if has_section clients; then
 	echo
-	echo "== Node clients (test/bench/*.mjs)"
-	run_node_clients
+	echo "== Node clients (test/bench/*_bench.mjs)"
+	run_clients
 fi
 
 echo

@@ -52,18 +52,31 @@ function readRuns(dir, clients) {
   return runs;
 }
 
-// Reads RESULTS/clients/NAME.json (or NAME.failed) into {NAME: object}.
+// Reads what each client left in RESULTS/clients: NAME.json (its BENCH_OUT
+// object), the JSON objects it printed one per line in NAME.log (as "lines"),
+// NAME.failed (as "error"), into {NAME: object}.
 function readClients(dir) {
   const out = {};
   const cdir = join(dir, 'clients');
   if (!existsSync(cdir)) return out;
   for (const f of readdirSync(cdir).sort()) {
-    const name = basename(f).replace(/\.(json|failed)$/, '');
-    if (f.endsWith('.json')) {
-      try { out[name] = JSON.parse(readFileSync(join(cdir, f), 'utf8')); }
-      catch (e) { out[name] = { error: `unreadable JSON: ${e.message}` }; }
-    } else if (f.endsWith('.failed') && !out[name]) {
-      out[name] = { error: readFileSync(join(cdir, f), 'utf8').trim() };
+    const m = /^(.*)\.(json|log|failed)$/.exec(basename(f));
+    if (!m) continue;
+    const [, name, kind] = m;
+    const c = (out[name] ??= {});
+    const text = readFileSync(join(cdir, f), 'utf8');
+    if (kind === 'json') {
+      try { Object.assign(c, JSON.parse(text)); }
+      catch (e) { c.error = `unreadable ${f}: ${e.message}`; }
+    } else if (kind === 'log') {
+      const lines = [];
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try { lines.push(JSON.parse(line)); } catch { /* a line of prose */ }
+      }
+      if (lines.length) c.lines = lines;
+    } else {
+      c.error = text.trim();
     }
   }
   return out;
