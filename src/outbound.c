@@ -253,6 +253,13 @@ OutboundTransaction(bool poll)
 		pgstat_report_activity(STATE_RUNNING, "streamflow outbound deliveries");
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
+
+		/*
+		 * No wait for the WAL flush: an outcome lost in a crash only means
+		 * the frame is sent again, which at-least-once allows.
+		 */
+		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 		RecordOutcomes();
 		if (poll)
 			ReloadDestinationStreams();
