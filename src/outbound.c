@@ -4,19 +4,26 @@
  * Ingest queues a streamflow.deliveries row per frame in the frame's
  * transaction (outbound_queue.c).  The worker's main loop calls
  * OutboundProcess, which, in one short transaction, records the outcomes the
- * lws callbacks left in finished requests and claims what is due: per
- * destination, the oldest rows, at most streamflow.outbound_max_in_flight at
- * a time (1 by default, which keeps commit order), never from a destination
- * whose circuit is open.  Then it starts the POSTs (outbound_http.c).  Nothing
- * is marked in the table while a request is in flight: a worker that dies
- * sends those rows again when it restarts (at least once).
+ * lws callbacks left in finished requests and reads, per destination, up to
+ * OUTBOUND_WINDOW of its oldest due rows ahead into memory (not from a
+ * destination whose circuit is open).  Read-ahead rows are POSTed (outbound_
+ * http.c) oldest first, at most streamflow.outbound_max_in_flight at a time
+ * (1 by default, which keeps commit order): the next one starts as soon as
+ * the one before is acknowledged, without waiting for a transaction, and
+ * acknowledgements are written in batches (OUTBOUND_RECORD_BATCH, or after
+ * OUTBOUND_RECORD_DELAY_MS).  A failure drops what was read ahead for its
+ * destination and is written at once; the failed row, now not due, holds
+ * back the rows behind it.  Nothing is marked in the table while a request
+ * is in flight: a worker that dies sends those rows again when it restarts,
+ * and so are acknowledgements not yet written (at least once).  Rows read
+ * ahead just before their stream was dropped may still be sent.
  *
- * The loop runs a transaction only when it has something to do: an outcome
- * to record, a frame committed to a stream with a destination (the commit
- * ring tells, OutboundRingFrame; which streams have one is reread with every
- * periodic poll), or the periodic poll itself (every
- * streamflow.outbound_poll_interval, or sooner when a retry or a circuit
- * comes due), which also finds rows left by an earlier run.
+ * The loop runs a transaction only when it has something to do: outcomes to
+ * record, a frame committed to a stream with a destination that has nothing
+ * read ahead (the commit ring tells, OutboundRingFrame; which streams have a
+ * destination is reread with every periodic poll), or the periodic poll
+ * itself (every streamflow.outbound_poll_interval, or sooner when a retry or
+ * a circuit comes due), which also finds rows left by an earlier run.
  *
  * Failed attempts wait by the stream's retry_policy (backoff_ms, doubled per
  * attempt when exponential, at most max_backoff_ms, with jitter between half
@@ -56,6 +63,11 @@
 #define STREAM_KEY_LEN 128
 /* Pause after a transaction of the outbound loop failed. */
 #define OUTBOUND_ERROR_PAUSE_MS 1000
+/* Rows read ahead per destination, sent from memory as earlier ones succeed. */
+#define OUTBOUND_WINDOW 64
+/* Successes recorded together: at most this many, or this old. */
+#define OUTBOUND_RECORD_BATCH 64
+#define OUTBOUND_RECORD_DELAY_MS 20
 
 int			outbound_timeout_ms = 10000;
 int			outbound_max_in_flight = 1;
@@ -83,6 +95,9 @@ typedef struct Destination
 	TimestampTz opened_until;
 	bool		changed;		/* circuit to write to destination_state */
 	bool		held;			/* this claim round: its head is not due yet */
+	dlist_head	ready;			/* read ahead, not sent yet, oldest first */
+	int			n_ready;
+	bool		refill;			/* a request ended with nothing read ahead */
 } Destination;
 
 /* A stream with destination_url, for the commit ring's wake-ups. */
@@ -99,6 +114,9 @@ static int	n_in_flight = 0;
 static HTAB *destination_streams = NULL;
 static bool wake = true;
 static TimestampTz next_poll_at = 0;
+static int	n_finished = 0;		/* finished, outcome not recorded */
+static TimestampTz first_finished_at = 0;
+static bool failed_since_record = false;
 
 static Destination *DestinationFor(const char *url);
 static void OutboundTransaction(bool poll);
@@ -108,6 +126,11 @@ static void Claim(void);
 static void ClaimRowArrived(const ClaimRow *row, void *arg);
 static void ForgetTransaction(void);
 static void StartClaimed(void);
+static void StartReady(void);
+static void DropReady(Destination *dest);
+static bool DeliveryOk(const Delivery *d);
+static void NoticeFinished(Delivery *d, TimestampTz now);
+static int	DestinationLimit(Destination *dest);
 static void DeliveryFree(Delivery *d);
 
 /* Defines the outbound GUCs. */
@@ -165,9 +188,9 @@ OutboundRingFrame(const char *stream_id)
 		return;
 	}
 	s = hash_search(destination_streams, stream_id, HASH_FIND, NULL);
-	/* a destination busy to its limit hears of the frame when a request ends */
-	if (s != NULL && (s->dest->in_flight < outbound_max_in_flight ||
-					  s->dest->circuit == CIRCUIT_HALF_OPEN))
+	/* a destination with rows read ahead or busy hears of it when a request ends */
+	if (s != NULL && s->dest->n_ready == 0 &&
+		(s->dest->in_flight < outbound_max_in_flight || s->dest->circuit == CIRCUIT_HALF_OPEN))
 		wake = true;
 }
 
@@ -196,12 +219,86 @@ OutboundProcess(void)
 
 		if (!d->finished && !d->timed_out && now >= d->deadline)
 			OutboundHttpAbort(d);
-		finished |= d->finished;
+		if (d->finished && !d->seen)
+			NoticeFinished(d, now);
 	}
+	/* the next rows go out before the outcomes are written */
+	StartReady();
 	poll = now >= next_poll_at;
+	if (n_finished > 0 &&
+		(failed_since_record || n_finished >= OUTBOUND_RECORD_BATCH ||
+		 now >= TimestampTzPlusMilliseconds(first_finished_at, OUTBOUND_RECORD_DELAY_MS)))
+		finished = true;
+	else
+	{
+		finished = false;
+		for (Destination *dest = destinations; dest; dest = dest->next)
+			finished |= dest->refill;
+	}
 	if (!finished && !wake && !poll)
 		return;
 	OutboundTransaction(poll);
+}
+
+/*
+ * First look at a finished request: it no longer takes a place of its
+ * destination; after a failure what was read ahead waits behind the failed
+ * row, after a success with nothing read ahead the destination needs a claim.
+ */
+static void
+NoticeFinished(Delivery *d, TimestampTz now)
+{
+	d->seen = true;
+	d->dest->in_flight--;
+	if (n_finished++ == 0)
+		first_finished_at = now;
+	if (!DeliveryOk(d))
+	{
+		failed_since_record = true;
+		DropReady(d->dest);
+	}
+	else if (d->dest->n_ready == 0)
+		d->dest->refill = true;
+}
+
+/* True when d's request was acknowledged (a 2xx answer, complete, in time). */
+static bool
+DeliveryOk(const Delivery *d)
+{
+	return !d->timed_out && d->completed && d->status >= 200 && d->status < 300;
+}
+
+/* Starts read-ahead rows of every destination with room for them. */
+static void
+StartReady(void)
+{
+	TimestampTz now = 0;
+
+	for (Destination *dest = destinations; dest; dest = dest->next)
+		while (dest->n_ready > 0 && dest->in_flight < DestinationLimit(dest))
+		{
+			Delivery   *d = dlist_container(Delivery, node, dlist_pop_head_node(&dest->ready));
+
+			dest->n_ready--;
+			dest->in_flight++;
+			dlist_push_tail(&in_flight, &d->node);
+			n_in_flight++;
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			d->deadline = TimestampTzPlusMilliseconds(now, outbound_timeout_ms);
+			(void) OutboundHttpSend(d, dest->url);
+		}
+}
+
+/* Forgets what was read ahead for dest (the rows stay in the table). */
+static void
+DropReady(Destination *dest)
+{
+	while (dest->n_ready > 0)
+	{
+		DeliveryFree(dlist_container(Delivery, node, dlist_pop_head_node(&dest->ready)));
+		dest->n_ready--;
+	}
 }
 
 /* The loop's wait, shortened to the next request deadline or poll. */
@@ -223,11 +320,14 @@ OutboundTimeout(long timeout)
 	{
 		Delivery   *d = dlist_container(Delivery, node, iter.cur);
 
-		if (d->finished)
+		if (d->finished && !d->seen)
 			return 0;
-		if (!d->timed_out && !d->timed_out && d->deadline < next)
+		if (!d->finished && !d->timed_out && d->deadline < next)
 			next = d->deadline;
 	}
+	if (n_finished > 0 &&
+		TimestampTzPlusMilliseconds(first_finished_at, OUTBOUND_RECORD_DELAY_MS) < next)
+		next = TimestampTzPlusMilliseconds(first_finished_at, OUTBOUND_RECORD_DELAY_MS);
 	ms = next <= now ? 0 : (long) ((next - now + 999) / 1000);
 	return (timeout < 0 || ms < timeout) ? ms : timeout;
 }
@@ -310,32 +410,24 @@ ForgetTransaction(void)
 	{
 		Delivery   *d = dlist_container(Delivery, node, iter.cur);
 
-		if (d->recorded)
-		{
-			d->recorded = false;
-			d->dest->in_flight++;
-		}
-		else if (d->url_parts == NULL && !d->finished)
-		{
-			dlist_delete(&d->node);
-			n_in_flight--;
-			d->dest->in_flight--;
-			DeliveryFree(d);
-		}
+		d->recorded = false;
 	}
+	/* what the transaction read ahead is forgotten (and read again) */
 	for (dest = destinations; dest; dest = dest->next)
+	{
+		DropReady(dest);
 		dest->changed = true;
+	}
 }
 
 /*
- * The transaction committed: recorded deliveries are done with, claimed ones
- * start.
+ * The transaction committed: recorded deliveries are done with, what it read
+ * ahead starts.
  */
 static void
 StartClaimed(void)
 {
 	dlist_mutable_iter iter;
-	TimestampTz now = GetCurrentTimestamp();
 
 	dlist_foreach_modify(iter, &in_flight)
 	{
@@ -347,12 +439,12 @@ StartClaimed(void)
 			n_in_flight--;
 			DeliveryFree(d);
 		}
-		else if (d->url_parts == NULL && !d->finished)
-		{
-			d->deadline = TimestampTzPlusMilliseconds(now, outbound_timeout_ms);
-			(void) OutboundHttpSend(d, d->dest->url);
-		}
 	}
+	n_finished = 0;
+	failed_since_record = false;
+	for (Destination *dest = destinations; dest; dest = dest->next)
+		dest->refill = false;
+	StartReady();
 }
 
 /* The wait before attempt number attempts + 1, by the delivery's retry_policy. */
@@ -426,9 +518,10 @@ RecordOutcomes(void)
 
 		if (!d->finished || d->recorded)
 			continue;
+		if (!d->seen)
+			NoticeFinished(d, now);
 		d->recorded = true;
-		d->dest->in_flight--;
-		ok = !d->timed_out && d->completed && d->status >= 200 && d->status < 300;
+		ok = DeliveryOk(d);
 		CircuitOutcome(d->dest, ok);
 		if (ok)
 		{
@@ -537,7 +630,8 @@ Claim(void)
 	for (dest = destinations; dest; dest = dest->next)
 	{
 		dest->held = false;
-		if (dest->in_flight >= DestinationLimit(dest))
+		if (DestinationLimit(dest) == 0 || dest->n_ready > 0 ||
+			dest->in_flight >= OUTBOUND_WINDOW)
 		{
 			skip[nskip++] = dest->url;
 			if (dest->circuit == CIRCUIT_OPEN && dest->opened_until < next_poll_at)
@@ -551,7 +645,7 @@ Claim(void)
 		if (!d->recorded)
 			busy[nbusy++] = d->id;
 	}
-	StoreClaim(outbound_max_in_flight, busy, nbusy, skip, nskip, ClaimRowArrived, NULL);
+	StoreClaim(OUTBOUND_WINDOW, busy, nbusy, skip, nskip, ClaimRowArrived, NULL);
 }
 
 /*
@@ -565,7 +659,7 @@ ClaimRowArrived(const ClaimRow *row, void *arg)
 	Delivery   *d;
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 
-	if (dest->held || dest->in_flight >= DestinationLimit(dest))
+	if (dest->held || dest->in_flight + dest->n_ready >= OUTBOUND_WINDOW)
 		return;
 	if (!row->stream_exists)
 	{
@@ -610,10 +704,9 @@ ClaimRowArrived(const ClaimRow *row, void *arg)
 		(void) hex_encode((const char *) digest, sizeof(digest), d->signature + 7);
 		d->signature[7 + 2 * sizeof(digest)] = '\0';
 	}
-	/* sent once the transaction commits (StartClaimed) */
-	dest->in_flight++;
-	dlist_push_tail(&in_flight, &d->node);
-	n_in_flight++;
+	/* sent once the transaction commits (StartClaimed), in this order */
+	dlist_push_tail(&dest->ready, &d->node);
+	dest->n_ready++;
 }
 
 /* Frees a delivery lws no longer refers to. */

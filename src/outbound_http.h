@@ -43,6 +43,7 @@ typedef struct Delivery
 	struct lws *wsi;			/* NULL once lws closed it */
 	bool		body_sent;		/* the body went out */
 	bool		completed;		/* the whole answer arrived */
+	bool		seen;			/* main loop: noticed it finished */
 	bool		recorded;		/* main loop: outcome written in the open transaction */
 	/* the outcome, written by the lws callbacks */
 	bool		finished;		/* lws is done with it */
