@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, freshStream } from './helpers.mjs';
-import { startReceiver, deadPort, until } from './receiver.mjs';
+import { startReceiver, startUntrustedTls, deadPort, until } from './receiver.mjs';
 
 const secret = 'outbound-secret-0123456789abcdef';
 let db;
@@ -206,6 +206,19 @@ test('a destination not listening: the connection error is recorded, then a dead
   assert.equal(ok.requests[0].body.sequence, 2);
   assert.deepEqual((await deadLetters(fast)).map((d) => d.sequence), ['1']);
   await db.query('SELECT streamflow.drop_stream($1)', [slow]);
+});
+
+test('https to a server with an untrusted certificate is refused, the error recorded', { timeout: 30000 }, async () => {
+  const tls = await startUntrustedTls();
+  receivers.push(tls);
+  const stream = await outStream(tls.url, { max_retries: 0 });
+  await ingest(stream, 1);
+  const [dl] = await until('a dead letter', async () => {
+    const rows = await deadLetters(stream);
+    return rows.length ? rows : null;
+  });
+  assert.match(dl.last_error, /^could not connect: /);
+  assert.deepEqual(tls.requests, [], 'no request got through');
 });
 
 test('a hanging destination does not hold up another', { timeout: 30000 }, async () => {
