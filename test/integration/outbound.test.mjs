@@ -221,6 +221,33 @@ test('https to a server with an untrusted certificate is refused, the error reco
   assert.deepEqual(tls.requests, [], 'no request got through');
 });
 
+test('circuit breaker: opens after failures in a row, one probe after the cooldown closes it', { timeout: 30000 }, async () => {
+  await db.query("ALTER SYSTEM SET streamflow.outbound_circuit_failures = 2");
+  await db.query("ALTER SYSTEM SET streamflow.outbound_circuit_cooldown = '2s'");
+  await db.query('SELECT pg_reload_conf()');
+  try {
+    const r = await receiver((q, seen) => (seen.length < 2 ? 500 : 200));
+    const stream = await outStream(r.url, { max_retries: 10, backoff_ms: 10, exponential: false, jitter: false });
+    await ingest(stream, 3);
+    const open = await until('the circuit to open', async () => {
+      const { rows } = await db.query('SELECT circuit, consecutive_failures, opened_until IS NOT NULL AS until FROM streamflow.delivery_state WHERE stream_id = $1', [stream]);
+      return rows[0].circuit === 'open' ? rows[0] : null;
+    });
+    assert.deepEqual(open, { circuit: 'open', consecutive_failures: 2, until: true });
+    assert.equal(r.requests.length, 2, 'nothing is sent while it is open');
+    await until('3 deliveries', () => r.delivered().length === 3);
+    assert.deepEqual(r.requests.map((q) => [q.body.sequence, q.answer]), [[1, 500], [1, 500], [1, 200], [2, 200], [3, 200]]);
+    await until('the circuit to close', async () => {
+      const { rows } = await db.query('SELECT circuit, consecutive_failures FROM streamflow.destination_state WHERE destination = $1', [r.url]);
+      return rows[0].circuit === 'closed' && rows[0].consecutive_failures === 0;
+    });
+  } finally {
+    await db.query('ALTER SYSTEM RESET streamflow.outbound_circuit_failures');
+    await db.query('ALTER SYSTEM RESET streamflow.outbound_circuit_cooldown');
+    await db.query('SELECT pg_reload_conf()');
+  }
+});
+
 test('a hanging destination does not hold up another', { timeout: 30000 }, async () => {
   await setTimeout_('60s');
   const stuck = await receiver(() => 'hang');
