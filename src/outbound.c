@@ -117,6 +117,7 @@ static TimestampTz next_poll_at = 0;
 static int	n_finished = 0;		/* finished, outcome not recorded */
 static TimestampTz first_finished_at = 0;
 static bool failed_since_record = false;
+static TimestampTz pause_until = 0;	/* after a failed transaction */
 
 static Destination *DestinationFor(const char *url);
 static void OutboundTransaction(bool poll);
@@ -224,6 +225,8 @@ OutboundProcess(void)
 	}
 	/* the next rows go out before the outcomes are written */
 	StartReady();
+	if (now < pause_until)
+		return;
 	poll = now >= next_poll_at;
 	if (n_finished > 0 &&
 		(failed_since_record || n_finished >= OUTBOUND_RECORD_BATCH ||
@@ -301,7 +304,10 @@ DropReady(Destination *dest)
 	}
 }
 
-/* The loop's wait, shortened to the next request deadline or poll. */
+/*
+ * The loop's wait, shortened to the next request deadline, outcome batch or
+ * poll (0 when there is something to do now).
+ */
 long
 OutboundTimeout(long timeout)
 {
@@ -312,9 +318,9 @@ OutboundTimeout(long timeout)
 
 	if (!started)
 		return timeout;
-	if (wake)
-		return 0;
 	now = GetCurrentTimestamp();
+	if (wake && now >= pause_until)
+		return 0;
 	next = next_poll_at;
 	dlist_foreach(iter, &in_flight)
 	{
@@ -322,12 +328,20 @@ OutboundTimeout(long timeout)
 
 		if (d->finished && !d->seen)
 			return 0;
-		if (!d->finished && !d->timed_out && d->deadline < next)
-			next = d->deadline;
 	}
 	if (n_finished > 0 &&
 		TimestampTzPlusMilliseconds(first_finished_at, OUTBOUND_RECORD_DELAY_MS) < next)
 		next = TimestampTzPlusMilliseconds(first_finished_at, OUTBOUND_RECORD_DELAY_MS);
+	/* after a failed transaction, nothing but request deadlines until the pause ends */
+	if (next < pause_until)
+		next = pause_until;
+	dlist_foreach(iter, &in_flight)
+	{
+		Delivery   *d = dlist_container(Delivery, node, iter.cur);
+
+		if (!d->finished && !d->timed_out && d->deadline < next)
+			next = d->deadline;
+	}
 	ms = next <= now ? 0 : (long) ((next - now + 999) / 1000);
 	return (timeout < 0 || ms < timeout) ? ms : timeout;
 }
@@ -386,7 +400,8 @@ OutboundTransaction(bool poll)
 						edata->message),
 				 errdetail("It tries again in %d ms.", OUTBOUND_ERROR_PAUSE_MS)));
 		FreeErrorData(edata);
-		next_poll_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), OUTBOUND_ERROR_PAUSE_MS);
+		pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), OUTBOUND_ERROR_PAUSE_MS);
+		next_poll_at = pause_until;
 		ForgetTransaction();
 		MemoryContextSwitchTo(loop_context);
 		return;
@@ -612,7 +627,7 @@ DestinationLimit(Destination *dest)
 	}
 }
 
-/* Reads what is due, destination by destination, into the claimed list. */
+/* Reads what is due, destination by destination, into their read-ahead lists. */
 static void
 Claim(void)
 {
