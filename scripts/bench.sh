@@ -23,3 +23,6 @@ test/bench/single_bench.sh "$dir" "$port" "$db"
 echo
 echo "== pipeline: seed 000's Crawler to AI Stream (bindings + data_schema) vs the same frames without, median of ${REPS:-5}"
 test/bench/pipeline_bench.sh "$dir" "$port" "$db"
+echo
+echo "== outbound webhooks: ${FRAMES:-5000} frames committed, then POSTed to local receivers until all are acknowledged"
+(cd test && PGHOST="$dir" PGPORT="$port" PGUSER=postgres PGDATABASE="$db" node bench/outbound_bench.mjs)

@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "outbound.h"
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_requests.h"
@@ -169,6 +170,7 @@ StreamflowWorkerMain(Datum main_arg)
 
 	before_shmem_exit(WorkerShutdown, (Datum) 0);
 	WorkerCreateContext();
+	OutboundStart(lws_ctx);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -202,11 +204,12 @@ StreamflowWorkerMain(Datum main_arg)
 		 */
 		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
+		OutboundProcess();
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
 		if (RequestsPending())
 			continue;
 
-		timeout = uv_backend_timeout(&uv_loop);
+		timeout = OutboundTimeout(uv_backend_timeout(&uv_loop));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;

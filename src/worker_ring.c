@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "commit_ring.h"
+#include "outbound.h"
 #include "stream_stats.h"
 #include "worker_ring.h"
 
@@ -41,6 +42,7 @@ static void
 WorkerRingEntry(const RingEntry *entry, void *arg)
 {
 	StatsCountRingFrame(entry->stream_id, entry->sequence);
+	OutboundRingFrame(entry->stream_id);
 }
 
 /*
@@ -52,6 +54,7 @@ static void
 WorkerRingCatchUp(void)
 {
 	ring_catch_ups++;
+	OutboundRingLapped();
 	ereport(LOG,
 			(errmsg("streamflow worker fell behind the commit ring; frames committed meanwhile are read from streamflow.frames"),
 			 errhint("Raise streamflow.ring_size if this happens often.")));
