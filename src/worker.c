@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "hub.h"
 #include "worker.h"
 #include "worker_requests.h"
 #include "worker_routes.h"
@@ -53,6 +54,7 @@ TimestampTz worker_started_at = 0;
 typedef struct Session
 {
 	Request    *req;			/* the request in flight, or NULL */
+	LiveClient *live;			/* a WebSocket or SSE subscriber (hub.h), or NULL */
 } Session;
 
 static uv_loop_t uv_loop;
@@ -80,6 +82,8 @@ static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
 	{"http", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
+	/* WebSocket clients may ask for subprotocol "streamflow"; others get "http" */
+	{"streamflow", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
@@ -109,6 +113,8 @@ WorkerInit(void)
 							gettext_noop("Largest request body the streamflow worker accepts; larger ones are answered 413."),
 							NULL, &worker_max_message_bytes, 1024 * 1024, 1024, MaxAllocSize,
 							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+
+	LiveInit();
 
 	if (process_shared_preload_libraries_in_progress)
 		WorkerRegister();
@@ -189,8 +195,9 @@ StreamflowWorkerMain(Datum main_arg)
 		 * changes (lws_callback_on_writable) libuv only makes inside uv_run.
 		 */
 		RequestsProcess(WorkerRoutes, loop_context);
+		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
-		if (RequestsPending())
+		if (RequestsPending() || HubPending())
 			continue;
 
 		timeout = uv_backend_timeout(&uv_loop);
@@ -367,7 +374,17 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 		case LWS_CALLBACK_HTTP:
 			return HttpAccept(wsi, session, (const char *) in, len);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
+			if (session && session->live)
+				return SseWrite(wsi, session->live);
 			return HttpWrite(wsi, session);
+		case LWS_CALLBACK_ESTABLISHED:
+		case LWS_CALLBACK_RECEIVE:
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+		case LWS_CALLBACK_CLOSED:
+			return session ? WsCallback(wsi, reason, &session->live, in, len) : -1;
+		case LWS_CALLBACK_TIMER:
+			lws_callback_on_writable(wsi);
+			return 0;
 		default:
 			break;
 	}
@@ -412,6 +429,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	if (lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
 		query[0] = '\0';
 
+	if (status == 0 && strcmp(method, "GET") == 0 && SsePath(path))
+		return SseAccept(wsi, &session->live, path);
 	if (status == 0)
 	{
 		req = RequestCreate(wsi, method, path, len, query);
@@ -473,4 +492,7 @@ SessionRelease(Session *session)
 	if (session->req != NULL)
 		RequestConnectionClosed(session->req);
 	session->req = NULL;
+	if (session->live != NULL)
+		LiveClientClosed(session->live);
+	session->live = NULL;
 }
