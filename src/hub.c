@@ -51,6 +51,7 @@ bool		hub_catchup_pending = false;
 
 static HTAB *hub_streams = NULL;
 static bool hub_reap_pending = false;
+static bool hub_close_pending = false;
 static TimestampTz last_slow_check = 0;
 
 static void HubReap(void);
@@ -166,11 +167,53 @@ LiveEnsureOut(LiveClient *client, size_t len)
 	return true;
 }
 
+/* Callback side: a client set close_code for the main loop to close it. */
+void
+LiveRequestClose(void)
+{
+	hub_close_pending = true;
+}
+
+/*
+ * Main loop: closes a WebSocket with code and reason (a JSON text of at most
+ * 123 bytes).  lws sends the close frame and waits for the peer's answer.
+ */
+void
+LiveCloseClient(LiveClient *client, int code, const char *reason)
+{
+	if (client->wsi == NULL || client->close_sent)
+		return;
+	client->close_code = code;
+	if (reason != client->close_reason)
+		strlcpy(client->close_reason, reason, sizeof(client->close_reason));
+	client->close_sent = true;
+	lws_close_reason(client->wsi, (enum lws_close_status) code,
+					 (unsigned char *) client->close_reason, strlen(client->close_reason));
+	lws_set_timeout(client->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+}
+
+/* Closes the clients whose callbacks asked for it (main loop). */
+static void
+HubCloseRequested(void)
+{
+	dlist_iter	it;
+
+	hub_close_pending = false;
+	dlist_foreach(it, &live_clients)
+	{
+		LiveClient *client = dlist_container(LiveClient, node, it.cur);
+
+		if (client->close_code != 0 && !client->close_sent)
+			LiveCloseClient(client, client->close_code, client->close_reason);
+	}
+}
+
 /* Whether the main loop has hub work waiting. */
 bool
 HubPending(void)
 {
-	return !dlist_is_empty(&live_commands) || hub_catchup_pending || hub_reap_pending;
+	return !dlist_is_empty(&live_commands) || hub_catchup_pending || hub_reap_pending ||
+		hub_close_pending;
 }
 
 /* A message holding a copy of data, not yet referenced; NULL when out of memory. */
@@ -582,6 +625,8 @@ HubCloseSlowClients(void)
 void
 HubProcess(MemoryContext loop_context)
 {
+	if (hub_close_pending)
+		HubCloseRequested();
 	if (hub_reap_pending)
 		HubReap();
 	if (!dlist_is_empty(&live_commands))

@@ -123,6 +123,7 @@ typedef struct LiveClient
 	/* WebSocket: close with this code and reason at the next write */
 	int			close_code;
 	char		close_reason[124];
+	bool		close_sent;
 	bool		close_now;		/* main loop: kill without a close frame */
 	/* WebSocket: the message being received, reassembled from fragments */
 	char	   *rx;
@@ -167,6 +168,8 @@ extern HubMessage *HubPeek(Subscription *sub, int i);
 extern void HubConsumed(Subscription *sub, int n);
 extern bool LiveEnsureOut(LiveClient *client, size_t len);
 extern bool HubPending(void);
+extern void LiveRequestClose(void);
+extern void LiveCloseClient(LiveClient *client, int code, const char *reason);
 extern int	WsCallback(struct lws *wsi, int reason, LiveClient **slot, void *in, size_t len);
 extern bool SsePath(const char *path);
 extern int	SseAccept(struct lws *wsi, LiveClient **slot, const char *path);

@@ -639,7 +639,5 @@ CloseWithReason(LiveClient *client, int code, const char *error, const char *det
 		escape_json(&buf, error);
 		appendStringInfoChar(&buf, '}');
 	}
-	client->close_code = code;
-	strlcpy(client->close_reason, buf.data, sizeof(client->close_reason));
-	HubWake(client);
+	LiveCloseClient(client, code, buf.data);
 }

@@ -44,7 +44,8 @@ int
 SseAccept(struct lws *wsi, LiveClient **slot, const char *path)
 {
 	LiveClient *client = LiveClientCreate(wsi, LIVE_SSE);
-	char		last[32];
+	char		last[48];
+	const char *value = last;
 	int64		after = -1;
 	int			n;
 
@@ -55,14 +56,14 @@ SseAccept(struct lws *wsi, LiveClient **slot, const char *path)
 	if (client->stream == NULL)
 		return -1;
 	n = lws_hdr_custom_copy(wsi, last, sizeof(last), "last-event-id:", 14);
-	if (n <= 0 && lws_get_urlarg_by_name(wsi, "last_event_id=", last, sizeof(last)) != NULL)
-		n = strlen(last);
+	if (n <= 0 && (value = lws_get_urlarg_by_name(wsi, "last_event_id=", last, sizeof(last))) != NULL)
+		n = strlen(value);
 	if (n > 0)
 	{
 		char	   *end;
-		long long	id = strtoll(last, &end, 10);
+		long long	id = strtoll(value, &end, 10);
 
-		if (*end != '\0' || id < 0)
+		if (*end != '\0' || end == value || id < 0)
 		{
 			client->http_status = 400;
 			client->http_body = strdup("{\"error\":\"Last-Event-ID must be a non-negative integer (a frame sequence)\"}");
@@ -123,7 +124,6 @@ SseWriteHeaders(struct lws *wsi, LiveClient *client)
 									(const unsigned char *) "*", 1, &p, end) ||
 		lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
-	lws_http_mark_sse(wsi);
 	client->headers_sent = true;
 	client->last_write = GetCurrentTimestamp();
 	lws_set_timer_usecs(wsi, (lws_usec_t) live_sse_heartbeat_ms * 1000);

@@ -24,6 +24,7 @@ static int	WsEstablished(struct lws *wsi, LiveClient **slot);
 static int	WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len);
 static int	WsWrite(struct lws *wsi, LiveClient *client);
 static int	WsRefuse(struct lws *wsi, int code, const char *reason);
+static int	WsCloseLater(struct lws *wsi, LiveClient *client, int code, const char *reason);
 
 /* The WebSocket callback reasons of both protocols, called from worker.c. */
 int
@@ -49,7 +50,11 @@ WsCallback(struct lws *wsi, int reason, LiveClient **slot, void *in, size_t len)
 	}
 }
 
-/* Closes a connection from a callback with code and a JSON reason. */
+/*
+ * Closes a connection with code and a JSON reason from a callback that runs
+ * before the connection is established (returning -1 there sends the close
+ * frame).
+ */
 static int
 WsRefuse(struct lws *wsi, int code, const char *reason)
 {
@@ -66,7 +71,8 @@ static int
 WsEstablished(struct lws *wsi, LiveClient **slot)
 {
 	char		path[256];
-	char		arg[32];
+	char		arg[48];
+	const char *value;
 	LiveClient *client;
 	int64		after = -1;
 	int			n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
@@ -80,12 +86,12 @@ WsEstablished(struct lws *wsi, LiveClient **slot)
 		 (idlen = strlen(id)) <= 3 || strcmp(id + idlen - 3, "/ws") != 0 ||
 		 memchr(id, '/', idlen - 3) != NULL))
 		return WsRefuse(wsi, 1008, "{\"error\":\"unknown WebSocket path\"}");
-	if (lws_get_urlarg_by_name(wsi, "from_sequence=", arg, sizeof(arg)) != NULL)
+	if ((value = lws_get_urlarg_by_name(wsi, "from_sequence=", arg, sizeof(arg))) != NULL)
 	{
 		char	   *end;
-		long long	first = strtoll(arg, &end, 10);
+		long long	first = strtoll(value, &end, 10);
 
-		if (*end != '\0' || end == arg || first < 0)
+		if (*end != '\0' || end == value || first < 0)
 			return WsRefuse(wsi, 1008, "{\"error\":\"from_sequence must be a non-negative integer\"}");
 		after = first > 0 ? first - 1 : 0;
 	}
@@ -101,6 +107,22 @@ WsEstablished(struct lws *wsi, LiveClient **slot)
 	return 0;
 }
 
+/*
+ * Stops reading the connection and has the main loop close it with code and
+ * reason.  (Returning -1 from an established connection's callback would
+ * drop the close frame: Debian's debug build of lws closes such a connection
+ * twice, the second time without ceremony.)
+ */
+static int
+WsCloseLater(struct lws *wsi, LiveClient *client, int code, const char *reason)
+{
+	client->close_code = code;
+	strlcpy(client->close_reason, reason, sizeof(client->close_reason));
+	lws_rx_flow_control(wsi, 0);
+	LiveRequestClose();
+	return 0;
+}
+
 /* Part of a message arrived: reassemble, and queue it once complete. */
 static int
 WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len)
@@ -110,7 +132,8 @@ WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len)
 	if (client->close_code != 0)
 		return 0;				/* closing: ignore the rest */
 	if (lws_frame_is_binary(wsi))
-		return WsRefuse(wsi, 1003, "{\"error\":\"binary messages are not accepted: send JSON text\"}");
+		return WsCloseLater(wsi, client, 1003,
+							"{\"error\":\"binary messages are not accepted: send JSON text\"}");
 	if (client->rx_len + len > (size_t) worker_max_message_bytes)
 	{
 		char		reason[124];
@@ -121,7 +144,7 @@ WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len)
 		free(client->rx);
 		client->rx = NULL;
 		client->rx_len = 0;
-		return WsRefuse(wsi, 1009, reason);
+		return WsCloseLater(wsi, client, 1009, reason);
 	}
 	grown = realloc(client->rx, client->rx_len + len + 1);
 	if (grown == NULL)
@@ -169,7 +192,7 @@ WsWrite(struct lws *wsi, LiveClient *client)
 	long		wait_ms;
 
 	if (client->close_code != 0)
-		return WsRefuse(wsi, client->close_code, client->close_reason);
+		return 0;				/* the main loop closes it */
 	if (!dlist_is_empty(&client->control))
 	{
 		ControlMessage *msg = dlist_container(ControlMessage, node,
