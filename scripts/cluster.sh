@@ -4,6 +4,7 @@
 #
 #   cluster.sh start DIR PORT DBNAME   initdb if needed, preload streamflow + pg_cron, start;
 #                                      streamflow's worker serves HTTP on port PORT + 3000
+#                                      (STREAMFLOW_CLUSTER_CONF: more postgresql.conf lines at initdb)
 #   cluster.sh http-port PORT          prints the worker's HTTP port for a cluster on PORT
 #   cluster.sh stop DIR                stop (fast) if running
 #   cluster.sh psql DIR PORT DB ...    psql as postgres over the cluster's socket
@@ -44,6 +45,9 @@ fsync = off
 synchronous_commit = on
 log_min_messages = warning
 CONF
+		if [ -n "${STREAMFLOW_CLUSTER_CONF:-}" ]; then
+			printf '%s\n' "$STREAMFLOW_CLUSTER_CONF" >>"$dir/data/postgresql.conf"
+		fi
 	fi
 	if ! as_postgres "$PGBIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null

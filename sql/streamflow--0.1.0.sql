@@ -322,6 +322,7 @@ BEGIN
 								  || jsonb_build_object('created_at', now(), 'updated_at', now()))).*
 	RETURNING * INTO st;
 	INSERT INTO streamflow.stream_state (stream_id) VALUES (st.id);
+	PERFORM streamflow.forget_stream_counters(st.id);
 	PERFORM streamflow.set_stream_secret(st.id, cfg->>'webhook_secret');
 	RETURN streamflow.row_json(st);
 END
@@ -619,6 +620,101 @@ BEGIN
 	RETURN coalesce(done, false);
 END
 $$;
+
+-------------------------------------------------------------------------------
+-- Observability: stream_stats, health() (the worker's /metrics reads the same
+-- shared-memory counters)
+-------------------------------------------------------------------------------
+
+-- The shared-memory counters of every tracked stream (none without preload).
+CREATE FUNCTION @extschema@.stream_counters(
+	OUT stream_id text, OUT received bigint, OUT duplicates bigint, OUT rejected bigint,
+	OUT errors bigint, OUT sent bigint, OUT dropped bigint, OUT ring_frames bigint,
+	OUT ring_last_sequence bigint, OUT subscribers integer, OUT queue_used bigint,
+	OUT queue_capacity bigint, OUT last_data_received_at timestamptz,
+	OUT latency_count bigint, OUT avg_latency_ms double precision,
+	OUT p95_latency_ms double precision, OUT p99_latency_ms double precision)
+RETURNS SETOF record
+LANGUAGE c VOLATILE
+AS 'MODULE_PATHNAME', 'streamflow_stream_counters';
+
+COMMENT ON FUNCTION @extschema@.stream_counters() IS
+'Per-stream counters kept in shared memory since the server started (a restart resets them): frames received, duplicates and rejections counted as ingest runs (including frames of transactions that later rolled back), frames the worker read from the commit ring, messages sent and dropped, transport errors, subscribers, queue use and commit-to-socket latency.';
+
+-- Forgets a stream's shared-memory counters (create_stream: a new stream
+-- reusing a dropped one's id starts from zero).
+CREATE FUNCTION @extschema@.forget_stream_counters(stream_id text)
+RETURNS void
+LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'streamflow_forget_stream_counters';
+
+-- One row per stream (DESIGN.md's columns).
+CREATE VIEW @extschema@.stream_stats AS
+SELECT s.id AS stream_id,
+	coalesce(h.frames_received, 0) AS total_messages_received,
+	coalesce(c.sent, 0) AS total_messages_sent,
+	h.last_data_received_at,
+	coalesce(c.rejected + c.errors, 0) AS error_count,
+	CASE WHEN coalesce(c.received + c.duplicates + c.rejected + c.errors, 0) = 0 THEN 0::double precision
+		ELSE (c.rejected + c.errors)::double precision / (c.received + c.duplicates + c.rejected + c.errors)
+	END AS error_rate,
+	c.avg_latency_ms,
+	c.p95_latency_ms,
+	c.p99_latency_ms,
+	coalesce(c.subscribers, 0) AS subscribers,
+	CASE WHEN coalesce(c.queue_capacity, 0) > 0
+		THEN c.queue_used::double precision / c.queue_capacity ELSE 0::double precision
+	END AS queue_utilization,
+	coalesce(c.dropped, 0) AS dropped,
+	coalesce(h.duplicates, 0) AS duplicates
+FROM @extschema@.streams s
+LEFT JOIN @extschema@.stream_state h ON h.stream_id = s.id
+LEFT JOIN @extschema@.stream_counters() c ON c.stream_id = s.id;
+
+COMMENT ON VIEW @extschema@.stream_stats IS
+'One row per stream.  total_messages_received, duplicates and last_data_received_at are durable (streamflow.stream_state, committed frames only).  The other columns come from shared memory and are reset by a server restart: total_messages_sent, dropped, subscribers, queue_utilization (fullest subscriber queue / its capacity) and avg/p95/p99_latency_ms (commit to socket write, from a histogram; null before the first delivery) are the worker''s; error_count is frames rejected (also those whose error rolled the transaction back) plus transport errors, and error_rate is error_count over every frame offered since the restart.  Streams beyond streamflow.max_streams_tracked show zeros.';
+
+-- healthy, or degraded with seed 001's alerts.
+CREATE FUNCTION @extschema@.health(period interval DEFAULT '1 minute',
+	OUT status text, OUT alerts jsonb)
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH throughput AS (
+		SELECT f.stream_id, count(*) AS frames
+		FROM streamflow.frames f
+		WHERE f.created_at > now() - period
+		GROUP BY f.stream_id
+	), found AS (
+		SELECT s.id AS stream_id, 'LOW_THROUGHPUT' AS alert,
+			coalesce(t.frames, 0) / greatest(extract(epoch FROM period)::double precision, 0.001) AS value,
+			1::double precision AS threshold
+		FROM streamflow.streams s LEFT JOIN throughput t ON t.stream_id = s.id
+		WHERE s.status = 'active'
+		UNION ALL
+		SELECT st.stream_id, 'HIGH_QUEUE_UTILIZATION', st.queue_utilization, 0.8 FROM streamflow.stream_stats st
+		UNION ALL
+		SELECT st.stream_id, 'HIGH_ERROR_RATE', st.error_rate, 0.05 FROM streamflow.stream_stats st
+		UNION ALL
+		SELECT st.stream_id, 'HIGH_LATENCY', st.avg_latency_ms, 5000 FROM streamflow.stream_stats st
+	), raised AS (
+		SELECT * FROM found
+		WHERE CASE alert WHEN 'LOW_THROUGHPUT' THEN value < threshold ELSE value > threshold END
+	)
+	SELECT CASE WHEN count(*) = 0 THEN 'healthy' ELSE 'degraded' END,
+		coalesce(jsonb_agg(jsonb_build_object('alert', alert, 'stream_id', stream_id,
+			'value', value, 'threshold', threshold) ORDER BY stream_id, alert), '[]')
+	FROM raised
+$$;
+
+COMMENT ON FUNCTION @extschema@.health(interval) IS
+'healthy, or degraded with alerts [{alert, stream_id, value, threshold}] on seed 001''s thresholds: LOW_THROUGHPUT when an active stream''s throughput (frames stored during the last period divided by its length in seconds, i.e. frames per second) is below 1; HIGH_QUEUE_UTILIZATION when queue_utilization exceeds 0.8; HIGH_ERROR_RATE when error_rate exceeds 0.05; HIGH_LATENCY when avg_latency_ms exceeds 5000 (5 s).  Inactive and paused streams are not expected to flow.';
+
+GRANT SELECT ON @extschema@.stream_stats TO streamflow_reader;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.stream_counters(),
+	@extschema@.health(interval)
+	TO streamflow_reader;
 
 -------------------------------------------------------------------------------
 -- Privileges: nothing for PUBLIC; three roles for ordinary use

@@ -12,6 +12,11 @@
  * streamflow.notify_max_frames frames in one stream announces them with one
  * coalesced reference {"stream_id", "coalesced": true, "count",
  * "first_sequence", "last_sequence"}; listeners then read frames_since().
+ *
+ * The same queue feeds the commit ring (commit_ring.c) when a worker reads
+ * it, whether or not streamflow.notify is on: at pre-commit each frame's
+ * message (seed 000's structure) is rendered, and at commit the messages are
+ * copied into the ring.
  */
 #include "postgres.h"
 
@@ -26,6 +31,8 @@
 #include "utils/memutils.h"
 
 #include "bus.h"
+#include "commit_ring.h"
+#include "frame_message.h"
 
 /* NOTIFY's payload limit (async.c: BLCKSZ - NAMEDATALEN - 128), exclusive. */
 #define BUS_PAYLOAD_LIMIT (BLCKSZ - NAMEDATALEN - 128)
@@ -37,6 +44,8 @@ typedef struct PendingFrame
 	int32		latency_ms;
 	const char *status;
 	Jsonb	   *payload;		/* copied; turned into a message only if sent */
+	Jsonb	   *metadata;		/* copied; NULL when none */
+	TimestampTz created_at;		/* the transaction's start, as frames.created_at */
 	int			nest_level;		/* subtransaction that stored it */
 } PendingFrame;
 
@@ -46,6 +55,9 @@ static int	bus_notify_max_frames = 1000;
 static PendingFrame *pending;	/* in TopTransactionContext */
 static int	npending;
 static int	maxpending;
+
+static RingEntry *staged;		/* rendered at pre-commit, for the ring */
+static int	nstaged;
 
 static void BusXactCallback(XactEvent event, void *arg);
 static void BusSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
@@ -99,7 +111,7 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 	MemoryContext old;
 	PendingFrame *p;
 
-	if (!bus_notify)
+	if (!bus_notify && !CommitRingActive())
 		return;
 	old = MemoryContextSwitchTo(TopTransactionContext);
 	if (npending == maxpending)
@@ -116,6 +128,13 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 	p->status = pstrdup(frame->status);
 	p->payload = palloc(VARSIZE(frame->payload));
 	memcpy(p->payload, frame->payload, VARSIZE(frame->payload));
+	p->metadata = NULL;
+	if (frame->metadata)
+	{
+		p->metadata = palloc(VARSIZE(frame->metadata));
+		memcpy(p->metadata, frame->metadata, VARSIZE(frame->metadata));
+	}
+	p->created_at = GetCurrentTransactionStartTimestamp();
 	p->nest_level = GetCurrentTransactionNestLevel();
 	MemoryContextSwitchTo(old);
 }
@@ -175,15 +194,52 @@ AnnounceAll(void)
 	}
 }
 
-/* Announces at pre-commit; forgets the queue when the transaction ends. */
+/*
+ * Renders every queued frame's message for the commit ring, in the order
+ * stored; a message larger than the ring takes is staged as a reference.
+ */
+static void
+StageForRing(void)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	int			max_message = CommitRingMaxMessage();
+	StringInfoData buf;
+	int			i;
+
+	staged = palloc(sizeof(RingEntry) * npending);
+	initStringInfo(&buf);
+	for (i = 0; i < npending; i++)
+	{
+		PendingFrame *p = &pending[i];
+		RingEntry  *e = &staged[i];
+
+		resetStringInfo(&buf);
+		RenderFrameMessage(&buf, p->stream_id, p->sequence, p->created_at,
+						   p->payload, p->metadata, p->status, p->latency_ms);
+		e->stream_id = p->stream_id;
+		e->sequence = p->sequence;
+		e->message = buf.len <= max_message ? pnstrdup(buf.data, buf.len) : NULL;
+		e->message_len = e->message ? buf.len : 0;
+	}
+	nstaged = npending;
+	pfree(buf.data);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Announces and stages for the ring at pre-commit, copies into the ring at
+ * commit; forgets the queue when the transaction ends.
+ */
 static void
 BusXactCallback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			if (npending > 0)
+			if (npending > 0 && bus_notify)
 				AnnounceAll();
+			if (npending > 0 && CommitRingActive())
+				StageForRing();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
 			if (npending > 0)
@@ -193,12 +249,17 @@ BusXactCallback(XactEvent event, void *arg)
 						 errdetail("Frames are announced with NOTIFY, which prepared transactions cannot send.")));
 			break;
 		case XACT_EVENT_COMMIT:
+			if (nstaged > 0)
+				CommitRingWrite(staged, nstaged);
+			/* fall through */
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			pending = NULL;		/* freed with TopTransactionContext */
 			npending = maxpending = 0;
+			staged = NULL;
+			nstaged = 0;
 			break;
 		default:
 			break;

@@ -20,6 +20,7 @@
 #include "frame_store.h"
 #include "ingest.h"
 #include "pipeline.h"
+#include "stream_stats.h"
 #include "violations.h"
 
 PG_FUNCTION_INFO_V1(streamflow_ingest);
@@ -91,9 +92,13 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 			continue;
 		}
 		if (on_error == ON_ERROR_RAISE)
+		{
+			/* counted in memory: the error rolls the durable counters back */
+			StatsCountIngest(head->id, 0, 0, 1);
 			RaiseViolations(f->violations,
 							f->index < 0 ? psprintf("frame rejected by stream \"%s\"", head->id)
 							: psprintf("frame %d of the batch rejected by stream \"%s\"", f->index, head->id));
+		}
 		if (f->raw == NULL)
 			f->raw = FrameToJsonb(f);
 		if (on_error == ON_ERROR_DEAD_LETTER)
@@ -126,6 +131,7 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 	if (windows)
 		SaveWindows(head->id, pipeline->bindings, added);
 	UpdateStreamHead(head, result->stored, result->duplicates, result->rejected);
+	StatsCountIngest(head->id, result->stored, result->duplicates, result->rejected);
 }
 
 /* SQL: ingest(stream, payload, sequence, latency_ms, status, metadata) returns frames */

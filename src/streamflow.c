@@ -9,6 +9,8 @@
 #include "utils/guc.h"
 
 #include "bus.h"
+#include "commit_ring.h"
+#include "stream_stats.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -21,6 +23,8 @@ _PG_init(void)
 {
 	if (IsBinaryUpgrade)
 		return;
+	CommitRingInit();
+	StatsInit();
 	BusInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");

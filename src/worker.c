@@ -34,6 +34,7 @@
 #include "hub.h"
 #include "worker.h"
 #include "worker_requests.h"
+#include "worker_ring.h"
 #include "worker_routes.h"
 
 /* Seconds before the postmaster restarts a worker that exited with code 1. */
@@ -160,6 +161,7 @@ StreamflowWorkerMain(Datum main_arg)
 	BackgroundWorkerInitializeConnection(worker_database, NULL, 0);
 	pgstat_report_appname("streamflow http");
 	worker_started_at = GetCurrentTimestamp();
+	WorkerRingStart();
 
 	loop_context = AllocSetContextCreate(TopMemoryContext, "streamflow worker loop",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -194,6 +196,7 @@ StreamflowWorkerMain(Datum main_arg)
 		 * waiting: that both serves ready sockets and applies the watcher
 		 * changes (lws_callback_on_writable) libuv only makes inside uv_run.
 		 */
+		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
 		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
@@ -464,7 +467,8 @@ HttpWrite(struct lws *wsi, Session *session)
 
 	if (req->state == REQUEST_READY)
 	{
-		if (lws_add_http_common_headers(wsi, req->status, "application/json",
+		if (lws_add_http_common_headers(wsi, req->status,
+										req->content_type ? req->content_type : "application/json",
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||

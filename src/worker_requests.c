@@ -122,6 +122,7 @@ RequestsProcess(const Route *routes, MemoryContext loop_context)
 		}
 		MemoryContextSwitchTo(loop_context);
 		resp.status = 200;
+		resp.content_type = NULL;
 		initStringInfo(&resp.body);
 		route = FindRoute(routes, req, &path_known);
 		if (route != NULL)
@@ -213,6 +214,7 @@ static void
 Deliver(Request *req, Response *resp)
 {
 	req->status = resp->status;
+	req->content_type = resp->content_type;
 	req->body = malloc(LWS_PRE + resp->body.len + 1);
 	if (req->body != NULL)
 	{
@@ -233,6 +235,7 @@ void
 ResponseJsonError(Response *resp, int status, const char *error, const char *path)
 {
 	resp->status = status;
+	resp->content_type = NULL;
 	resetStringInfo(&resp->body);
 	appendStringInfoString(&resp->body, "{\"error\":");
 	escape_json(&resp->body, error);

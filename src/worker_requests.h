@@ -34,6 +34,7 @@ typedef struct Request
 	char	   *path;			/* malloc'd, NUL-terminated */
 	char	   *query;			/* malloc'd, "" when none */
 	int			status;			/* response */
+	const char *content_type;	/* static string; NULL: application/json */
 	unsigned char *body;		/* malloc'd, LWS_PRE bytes of headroom first */
 	size_t		body_len;
 } Request;
@@ -42,6 +43,7 @@ typedef struct Request
 typedef struct Response
 {
 	int			status;
+	const char *content_type;	/* static string; NULL: application/json */
 	StringInfoData body;
 } Response;
 

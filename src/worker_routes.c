@@ -12,6 +12,7 @@
 #include "utils/timestamp.h"
 
 #include "worker.h"
+#include "worker_metrics.h"
 #include "worker_requests.h"
 #include "worker_routes.h"
 
@@ -19,6 +20,7 @@ static void HealthHandler(Request *req, Response *resp);
 
 const Route WorkerRoutes[] = {
 	{"GET", "/health", true, HealthHandler, "streamflow: GET /health"},
+	{"GET", "/metrics", true, MetricsHandler, "streamflow: GET /metrics"},
 	{NULL, NULL, false, NULL, NULL}
 };
 
