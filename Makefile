@@ -19,6 +19,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: a changed header rebuilds every object.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h)
+
 .PHONY: deps demo demo-stop test bench
 
 # Installs every Debian/npm package the build, tests and demo need.

@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 
 #include "hub.h"
+#include "stream_stats.h"
 
 #define HUB_DEFAULT_QUEUE 1000
 #define HUB_DEFAULT_BATCH_MS 1000
@@ -56,6 +57,7 @@ static TimestampTz last_slow_check = 0;
 
 static void HubReap(void);
 static void HubCloseSlowClients(void);
+static void HubFlushStats(bool with_queues);
 static void HubMessageDrop(Subscription *sub);
 
 /* Defines the live-delivery GUCs. */
@@ -225,6 +227,7 @@ HubMessageCreate(int64 sequence, const char *data, int len)
 	if (msg == NULL)
 		return NULL;
 	msg->data = msg->buf + LWS_PRE;
+	msg->read_at = 0;
 	msg->refcount = 0;
 	msg->sequence = sequence;
 	msg->len = len;
@@ -309,6 +312,7 @@ HubSubscribe(LiveClient *client, HubStream *stream, int64 after)
 	dlist_push_tail(&stream->subs, &sub->stream_node);
 	dlist_push_tail(&client->subs, &sub->client_node);
 	stream->nsubs++;
+	StatsAddSubscribers(stream->id, 1);
 	if (sub->state == SUB_CATCHUP)
 		hub_catchup_pending = true;
 	return sub;
@@ -323,6 +327,7 @@ HubUnsubscribe(Subscription *sub)
 	dlist_delete(&sub->stream_node);
 	dlist_delete(&sub->client_node);
 	sub->stream->nsubs--;
+	StatsAddSubscribers(sub->stream->id, -1);
 	free(sub->queue);
 	free(sub);
 }
@@ -433,7 +438,11 @@ HubDispatch(const char *stream_id, int64 sequence, const char *message, int len)
 		if (sub->client->wsi == NULL || sub->state != SUB_LIVE || sequence <= sub->last_seq)
 			continue;
 		if (message != NULL && msg == NULL)
+		{
 			msg = HubMessageCreate(sequence, message, len);
+			if (msg != NULL)
+				msg->read_at = GetCurrentTimestamp();
+		}
 		if (msg == NULL)
 		{
 			/* a reference, or out of memory: read it from storage */
@@ -522,11 +531,23 @@ HubPeek(Subscription *sub, int i)
 void
 HubConsumed(Subscription *sub, int n)
 {
+	HubStream  *stream = sub->stream;
+	TimestampTz now = 0;
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
+		HubMessage *msg = sub->queue[sub->head];
+
+		if (msg->read_at != 0 && stream->nlatency < HUB_LATENCY_SAMPLES)
+		{
+			if (now == 0)
+				now = GetCurrentTimestamp();
+			stream->latency[stream->nlatency++] = (now - msg->read_at) / 1000.0;
+		}
 		HubMessageDrop(sub);
-	sub->stream->sent += n;
+	}
+	stream->sent += n;
 	sub->full_since = 0;
 	sub->arrivals_when_full = 0;
 	if (sub->count > 0)
@@ -586,8 +607,12 @@ HubCloseSlowClients(void)
 	dlist_iter	it;
 
 	if (now - last_slow_check < USECS_PER_SEC)
+	{
+		HubFlushStats(false);
 		return;
+	}
 	last_slow_check = now;
+	HubFlushStats(true);
 	dlist_foreach(it, &live_clients)
 	{
 		LiveClient *client = dlist_container(LiveClient, node, it.cur);
@@ -613,6 +638,50 @@ HubCloseSlowClients(void)
 			/* its socket is full: no close frame can get through */
 			lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 			client->close_now = false;
+		}
+	}
+}
+
+/*
+ * Reports what the subscribers of each stream were sent, dropped and how
+ * long delivery took to the shared-memory stats; queue use when with_queues.
+ */
+static void
+HubFlushStats(bool with_queues)
+{
+	HASH_SEQ_STATUS seq;
+	HubStream  *stream;
+	int			i;
+
+	if (hub_streams == NULL)
+		return;
+	hash_seq_init(&seq, hub_streams);
+	while ((stream = hash_seq_search(&seq)) != NULL)
+	{
+		if (stream->sent > 0)
+			StatsCountSent(stream->id, stream->sent);
+		if (stream->dropped > 0)
+			StatsCountDropped(stream->id, stream->dropped);
+		for (i = 0; i < stream->errors; i++)
+			StatsCountError(stream->id);
+		for (i = 0; i < stream->nlatency; i++)
+			StatsRecordLatency(stream->id, stream->latency[i]);
+		stream->sent = stream->dropped = stream->errors = 0;
+		stream->nlatency = 0;
+		if (with_queues && stream->nsubs > 0)
+		{
+			int64		used = 0;
+			int64		capacity = 0;
+			dlist_iter	it;
+
+			dlist_foreach(it, &stream->subs)
+			{
+				Subscription *sub = dlist_container(Subscription, stream_node, it.cur);
+
+				used += sub->count;
+				capacity += sub->capacity;
+			}
+			StatsSetQueue(stream->id, used, capacity);
 		}
 	}
 }

@@ -19,6 +19,7 @@
 struct lws;
 
 #define HUB_ID_LEN 64
+#define HUB_LATENCY_SAMPLES 256
 #define LIVE_RX_PAUSE 256		/* queued commands before a client's socket is not read */			/* stream ids are at most 51 bytes */
 
 /*
@@ -30,6 +31,7 @@ typedef struct HubMessage
 {
 	int			refcount;
 	int64		sequence;
+	TimestampTz read_at;		/* when read from the commit ring; 0 for a replay */
 	int			len;
 	char	   *data;
 	char		buf[FLEXIBLE_ARRAY_MEMBER];
@@ -85,6 +87,8 @@ typedef struct HubStream
 	int64		sent;			/* not yet reported to the stats */
 	int64		dropped;
 	int64		errors;
+	int			nlatency;		/* delivery latencies (ms) not yet reported */
+	float		latency[HUB_LATENCY_SAMPLES];
 } HubStream;
 
 typedef enum LiveKind

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "commit_ring.h"
+#include "hub.h"
 #include "stream_stats.h"
 #include "worker_ring.h"
 
@@ -41,6 +42,7 @@ static void
 WorkerRingEntry(const RingEntry *entry, void *arg)
 {
 	StatsCountRingFrame(entry->stream_id, entry->sequence);
+	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len);
 }
 
 /*
@@ -55,6 +57,7 @@ WorkerRingCatchUp(void)
 	ereport(LOG,
 			(errmsg("streamflow worker fell behind the commit ring; frames committed meanwhile are read from streamflow.frames"),
 			 errhint("Raise streamflow.ring_size if this happens often.")));
+	HubCatchUpAll();
 }
 
 /* The worker's position in the ring. */
