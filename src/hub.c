@@ -14,6 +14,10 @@
  *   sample       1 arriving message in HUB_SAMPLE_EVERY replaces the oldest
  *                queued one, the others are dropped (counted): seed 001's
  *                sampling_rate 0.1, made deterministic.
+ * The strategy applies to a subscriber that stopped keeping up (its queue
+ * stayed full for HUB_STALL_MS): a burst larger than the queue for a
+ * client that is still reading switches it to reading the rest from storage
+ * instead.
  * Defaults when the stream sets nothing: max_queue_size = buffer_size or
  * HUB_DEFAULT_QUEUE, strategy drop_oldest, no batching (batch_size 1);
  * batching without batch_timeout_ms waits at most HUB_DEFAULT_BATCH_MS.
@@ -41,6 +45,7 @@
 #define HUB_DEFAULT_QUEUE 1000
 #define HUB_DEFAULT_BATCH_MS 1000
 #define HUB_SAMPLE_EVERY 10
+#define HUB_STALL_MS 250
 #define HUB_MAX_CONTROL 1024	/* unread acks/errors before a client is closed */
 
 int			live_sse_heartbeat_ms = 15000;
@@ -210,6 +215,17 @@ HubCloseRequested(void)
 	}
 }
 
+/*
+ * Whether a subscriber stopped reading: its queue has stayed full for
+ * HUB_STALL_MS (any write empties a slot and restarts the clock).
+ */
+bool
+HubSubscriberStalled(Subscription *sub)
+{
+	return sub->full_since != 0 &&
+		TimestampDifferenceExceeds(sub->full_since, GetCurrentTimestamp(), HUB_STALL_MS);
+}
+
 /* Whether the main loop has hub work waiting. */
 bool
 HubPending(void)
@@ -282,6 +298,7 @@ HubStreamFor(const char *stream_id, bool create)
 		dlist_init(&stream->subs);
 		stream->nsubs = 0;
 		stream->sent = stream->dropped = stream->errors = 0;
+		stream->nlatency = 0;
 	}
 	return stream;
 }
@@ -388,6 +405,16 @@ HubEnqueue(Subscription *sub, HubMessage *msg)
 	}
 	if (sub->full_since == 0)
 		sub->full_since = GetCurrentTimestamp();
+	if (!HubSubscriberStalled(sub))
+	{
+		/*
+		 * A burst larger than the queue, for a client that is reading: no
+		 * backpressure, it reads the rest from storage.
+		 */
+		sub->state = SUB_CATCHUP;
+		hub_catchup_pending = true;
+		return false;
+	}
 	switch (stream->strategy)
 	{
 		case BP_DROP_OLDEST:
@@ -450,8 +477,8 @@ HubDispatch(const char *stream_id, int64 sequence, const char *message, int len)
 			hub_catchup_pending = true;
 			continue;
 		}
-		if (HubEnqueue(sub, msg))
-			HubWake(sub->client);
+		(void) HubEnqueue(sub, msg);
+		HubWake(sub->client);
 	}
 	if (msg != NULL && msg->refcount == 0)
 		free(msg);
@@ -623,6 +650,15 @@ HubCloseSlowClients(void)
 		{
 			Subscription *sub = dlist_container(Subscription, client_node, s.cur);
 
+			if (sub->count > 0)
+				HubWake(client);	/* never let a queue wait for a callback */
+			if (sub->state == SUB_CATCHUP && sub->count == sub->capacity)
+			{
+				/* replay stalled on a full queue: look at it again */
+				hub_catchup_pending = true;
+				if (sub->full_since == 0)
+					sub->full_since = now;
+			}
 			if (sub->full_since != 0 &&
 				TimestampDifferenceExceeds(sub->full_since, now, live_slow_client_ms))
 			{
@@ -684,6 +720,19 @@ HubFlushStats(bool with_queues)
 			StatsSetQueue(stream->id, used, capacity);
 		}
 	}
+}
+
+/*
+ * The longest the main loop may sleep (timeout from libuv, -1 forever):
+ * while clients are connected, at most a second, for the checks of
+ * HubCloseSlowClients and the stats.
+ */
+long
+HubWaitTimeout(long timeout)
+{
+	if (dlist_is_empty(&live_clients))
+		return timeout;
+	return (timeout < 0 || timeout > 1000) ? 1000 : timeout;
 }
 
 /*

@@ -123,7 +123,7 @@ typedef struct LiveClient
 	char	   *http_body;
 	bool		headers_sent;
 	bool		accepted;		/* SSE: the subscription exists */
-	TimestampTz last_write;
+	TimestampTz last_write;		/* SSE: for heartbeats */
 	/* WebSocket: close with this code and reason at the next write */
 	int			close_code;
 	char		close_reason[124];
@@ -172,6 +172,7 @@ extern HubMessage *HubPeek(Subscription *sub, int i);
 extern void HubConsumed(Subscription *sub, int n);
 extern bool LiveEnsureOut(LiveClient *client, size_t len);
 extern bool HubPending(void);
+extern bool HubSubscriberStalled(Subscription *sub);
 extern void LiveRequestClose(void);
 extern void LiveCloseClient(LiveClient *client, int code, const char *reason);
 extern int	WsCallback(struct lws *wsi, int reason, LiveClient **slot, void *in, size_t len);
@@ -183,6 +184,7 @@ extern int	SseWrite(struct lws *wsi, LiveClient *client);
 extern void HubDispatch(const char *stream_id, int64 sequence, const char *message, int len);
 extern void HubCatchUpAll(void);
 extern void HubProcess(MemoryContext loop_context);
+extern long HubWaitTimeout(long timeout);
 
 /* Shared between hub.c, live_commands.c and live_replay.c (main loop). */
 extern dlist_head live_commands;

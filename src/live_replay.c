@@ -12,7 +12,10 @@
  * committed: it goes live.  That leaves no gap: the commit ring is written
  * after a transaction becomes visible, so a frame missing from the page's
  * snapshot is read from the ring after the switch; and no repeat: live
- * messages at or below the last sequence are skipped.
+ * messages at or below the last sequence are skipped.  A subscriber that
+ * stops reading while it catches up (queue full, socket full) and whose
+ * stream does not block gives up the replay: the frames it has not read
+ * count as dropped and it goes live from the newest.
  */
 #include "postgres.h"
 
@@ -34,9 +37,11 @@
 #define LIVE_REPLAY_RETRY_MS 1000
 
 static SPIPlanPtr page_plan;
+static SPIPlanPtr skip_plan;
 static TimestampTz retry_at = 0;
 
 static int	ReplayPage(Subscription *sub, int limit, StringInfo buf);
+static void SkipAhead(Subscription *sub);
 
 /* Advances every catching-up subscription by a page (main loop). */
 void
@@ -75,8 +80,15 @@ LiveReplay(MemoryContext loop_context)
 				int			limit = Min(Min(room, LIVE_REPLAY_PAGE), budget);
 				int			got;
 
-				if (sub->state != SUB_CATCHUP || room == 0)
+				if (sub->state != SUB_CATCHUP)
 					continue;
+				if (room == 0)
+				{
+					/* a client that stopped reading mid-replay */
+					if (sub->stream->strategy != BP_BLOCK && HubSubscriberStalled(sub))
+						SkipAhead(sub);
+					continue;
+				}
 				if (limit == 0)
 				{
 					more = true;
@@ -159,4 +171,30 @@ ReplayPage(Subscription *sub, int limit, StringInfo buf)
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return got;
+}
+
+/*
+ * Drops what sub has not read yet from storage, counting it, and makes it
+ * live from the newest stored frame on.
+ */
+static void
+SkipAhead(Subscription *sub)
+{
+	Oid			argtypes[2] = {TEXTOID, INT8OID};
+	Datum		args[2];
+	SPIPlanPtr	plan = KeptPlan(&skip_plan,
+								  "SELECT count(*), coalesce(max(sequence), 0) FROM streamflow.frames"
+								  " WHERE stream_id = $1 AND sequence > $2",
+								  2, argtypes);
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(sub->stream->id);
+	args[1] = Int64GetDatum(sub->last_seq);
+	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not count the frames of stream \"%s\"", sub->stream->id);
+	sub->stream->dropped += DatumGetInt64(SPIValue(0, 1, &isnull));
+	sub->last_seq = Max(sub->last_seq, DatumGetInt64(SPIValue(0, 2, &isnull)));
+	sub->state = SUB_LIVE;
+	if (sub->full_since == 0)
+		sub->full_since = GetCurrentTimestamp();
 }

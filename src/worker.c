@@ -203,7 +203,7 @@ StreamflowWorkerMain(Datum main_arg)
 		if (RequestsPending() || HubPending())
 			continue;
 
-		timeout = uv_backend_timeout(&uv_loop);
+		timeout = HubWaitTimeout(uv_backend_timeout(&uv_loop));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;

@@ -20,6 +20,9 @@
 #include "hub.h"
 #include "worker.h"
 
+/* Pushed messages written in one writable callback at most. */
+#define WS_WRITES_PER_CALLBACK 64
+
 static int	WsEstablished(struct lws *wsi, LiveClient **slot);
 static int	WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len);
 static int	WsWrite(struct lws *wsi, LiveClient *client);
@@ -213,14 +216,24 @@ WsWrite(struct lws *wsi, LiveClient *client)
 	}
 	else if ((sub = HubReadySubscription(client, &take, &wait_ms)) != NULL)
 	{
-		int			rc;
+		int			rc = 0;
 
 		if (sub->stream->batch_size <= 1)
 		{
-			HubMessage *msg = HubPeek(sub, 0);
+			int			i;
 
-			take = 1;
-			rc = lws_write(wsi, (unsigned char *) msg->data, msg->len, LWS_WRITE_TEXT);
+			/* single messages: as many as the socket takes without buffering */
+			for (i = 0; i < Min(take, WS_WRITES_PER_CALLBACK); i++)
+			{
+				HubMessage *msg = HubPeek(sub, i);
+
+				if (i > 0 && lws_send_pipe_choked(wsi))
+					break;
+				rc = lws_write(wsi, (unsigned char *) msg->data, msg->len, LWS_WRITE_TEXT);
+				if (rc < 0)
+					return -1;
+			}
+			take = i;
 		}
 		else
 		{
