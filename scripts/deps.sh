@@ -9,6 +9,7 @@ packages=(
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev pkg-config
 	postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 	nodejs npm bc
+	chromium
 	clang libclang-rt-14-dev llvm
 )
 
@@ -39,7 +40,8 @@ if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q
 	:
 fi
 
-# Node clients for the integration tests (npm ws, eventsource, pg)
+# Node clients for the integration tests (npm ws, eventsource, pg; ws also
+# drives headless Chromium over the DevTools protocol: test/integration/browser.mjs)
 if [ -f test/package.json ] && [ ! -d test/node_modules ] || [ test/package.json -nt test/node_modules ]; then
 	(cd test && npm ci --no-audit --no-fund --loglevel=error)
 fi

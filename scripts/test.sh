@@ -48,18 +48,20 @@ step "pgTAP (pg_prove test/pgtap)"
 pg_prove -h "$run_dir/cluster" -p "$port" -U postgres -d "$db" test/pgtap/*.sql
 result $? "pgTAP"
 
-# worker.test.mjs and live_crash.test.mjs kill the worker (and so restart
-# every backend): each runs alone, after the others.
+# worker*.test.mjs and live_crash.test.mjs kill the worker (and so restart
+# every backend) or move it to another database, auth.test.mjs turns
+# streamflow.auth off for a while: they run alone, one after the other,
+# after the others.
 step "integration tests (node --test test/integration)"
 export PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db
 export STREAMFLOW_HTTP_PORT=$(bash scripts/cluster.sh http-port "$port")
-mapfile -t shared_tests < <(ls test/integration/*.test.mjs | grep -v -e '/worker.test.mjs$' -e '/live_crash.test.mjs$')
+mapfile -t shared_tests < <(ls test/integration/*.test.mjs | grep -Ev '/(worker[^/]*|auth|live_crash)\.test\.mjs$')
 node --test "${shared_tests[@]}"
 rc=$?
-node --test test/integration/worker.test.mjs
-rc_worker=$?
-node --test test/integration/live_crash.test.mjs
-[ $? -eq 0 ] && [ $rc_worker -eq 0 ] && [ $rc -eq 0 ]
+for t in test/integration/auth.test.mjs test/integration/worker*.test.mjs test/integration/live_crash.test.mjs; do
+	node --test "$t" || rc=1
+done
+[ $rc -eq 0 ]
 result $? "integration"
 
 step "fuzz smoke (make fuzz-smoke)"

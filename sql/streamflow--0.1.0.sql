@@ -622,6 +622,149 @@ END
 $$;
 
 -------------------------------------------------------------------------------
+-- Tokens: API tokens for the worker's HTTP, SSE and WebSocket endpoints
+-------------------------------------------------------------------------------
+-- A token is shown once, by create_token(); only the SHA-256 hash of its
+-- secret is stored.  streams holds stream ids (names given to create_token
+-- are resolved to ids); NULL means every stream, present and future.  scopes
+-- is a non-empty subset of {read, write}: read subscribes and fetches, write
+-- publishes (write does not imply read).  A revoked token stays listed with
+-- revoked_at set; its name can be given to a new token.
+CREATE TABLE @extschema@.tokens (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name text NOT NULL CHECK (name = btrim(name) AND name <> ''),
+	token_hash bytea NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+	streams text[] CHECK (array_position(streams, NULL) IS NULL),
+	scopes text[] NOT NULL CHECK (scopes <@ ARRAY['read', 'write'] AND cardinality(scopes) > 0),
+	created_at timestamptz NOT NULL DEFAULT now(),
+	last_used_at timestamptz,
+	revoked_at timestamptz
+);
+CREATE UNIQUE INDEX tokens_active_name ON @extschema@.tokens (name) WHERE revoked_at IS NULL;
+
+-- The tokens without their hashes; active is false once revoked.
+CREATE VIEW @extschema@.token_list AS
+	SELECT name, streams, scopes, created_at, last_used_at, revoked_at,
+		   revoked_at IS NULL AS active
+	FROM @extschema@.tokens;
+
+-- "sf_" and 32 random bytes in hex (pg_strong_random).
+CREATE FUNCTION @extschema@.new_token_secret()
+RETURNS text
+AS 'MODULE_PATHNAME', 'streamflow_new_token_secret'
+LANGUAGE C VOLATILE;
+
+-- Creates a token and returns its secret: the only time it is shown.
+CREATE FUNCTION @extschema@.create_token(name text, streams text[] DEFAULT NULL,
+										 scopes text[] DEFAULT '{read}')
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tname text := btrim(create_token.name);
+	ids text[];
+	s text;
+	secret text := streamflow.new_token_secret();
+BEGIN
+	IF tname IS NULL OR tname = '' THEN
+		RAISE EXCEPTION 'a token needs a name'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'The name given is empty or NULL.',
+				  HINT = 'Name tokens after who uses them, e.g. create_token(''dashboard'').';
+	END IF;
+	IF scopes IS NULL OR cardinality(scopes) = 0 THEN
+		RAISE EXCEPTION 'token "%" needs at least one scope', tname
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid scopes are read and write.';
+	END IF;
+	FOREACH s IN ARRAY scopes LOOP
+		IF s IS NULL OR s NOT IN ('read', 'write') THEN
+			RAISE EXCEPTION 'unknown token scope "%"', coalesce(s, 'NULL')
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid scopes are read and write.';
+		END IF;
+	END LOOP;
+	IF streams IS NOT NULL THEN
+		IF cardinality(streams) = 0 THEN
+			RAISE EXCEPTION 'token "%" names no stream', tname
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'An empty array would make a token that opens nothing.',
+					  HINT = 'Pass NULL (the default) for a token valid on every stream.';
+		END IF;
+		FOREACH s IN ARRAY streams LOOP
+			IF s IS NULL THEN
+				RAISE EXCEPTION 'token "%" names a NULL stream', tname
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = 'Give stream ids or names, or NULL instead of the whole array for every stream.';
+			END IF;
+			ids := ids || streamflow.stream_id(s);
+		END LOOP;
+		SELECT array_agg(DISTINCT i ORDER BY i) INTO ids FROM unnest(ids) i;
+	END IF;
+	BEGIN
+		INSERT INTO streamflow.tokens (name, token_hash, streams, scopes)
+		SELECT tname, sha256(convert_to(secret, 'UTF8')), ids,
+			   array_agg(DISTINCT sc ORDER BY sc)
+		FROM unnest(create_token.scopes) sc;
+	EXCEPTION WHEN unique_violation THEN
+		RAISE EXCEPTION 'token "%" already exists', tname
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Revoke it first with streamflow.revoke_token(), or choose another name.';
+	END;
+	RETURN secret;
+END
+$$;
+
+-- Revokes the active token called name; raises 42704 when there is none.
+CREATE FUNCTION @extschema@.revoke_token(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE streamflow.tokens t SET revoked_at = now()
+	WHERE t.name = btrim(revoke_token.name) AND t.revoked_at IS NULL;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'token "%" does not exist', revoke_token.name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'List active tokens with SELECT name FROM streamflow.token_list WHERE active.';
+	END IF;
+	RETURN true;
+END
+$$;
+
+-- The worker's decision for a token on a stream ('ok', 'missing token',
+-- 'invalid token', 'forbidden'), for applications that verify streamflow
+-- tokens themselves; stream NULL checks the token and scope only.
+CREATE FUNCTION @extschema@.check_token(token text, stream text DEFAULT NULL, scope text DEFAULT 'read')
+RETURNS text
+AS 'MODULE_PATHNAME', 'streamflow_check_token'
+LANGUAGE C VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- A dropped stream leaves every token's list, so a new stream given the same
+-- id later is not opened by tokens meant for the old one.
+CREATE FUNCTION @extschema@.tokens_forget_stream()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE streamflow.tokens SET streams = array_remove(streams, OLD.id)
+	WHERE OLD.id = ANY (streams);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER tokens_forget_stream AFTER DELETE ON @extschema@.streams
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.tokens_forget_stream();
+
+GRANT SELECT ON @extschema@.token_list TO streamflow_admin;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.create_token(text, text[], text[]),
+	@extschema@.revoke_token(text),
+	@extschema@.check_token(text, text, text)
+	TO streamflow_admin;
+
+-------------------------------------------------------------------------------
 -- Observability: stream_stats, health() (the worker's /metrics reads the same
 -- shared-memory counters)
 -------------------------------------------------------------------------------

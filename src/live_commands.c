@@ -12,6 +12,12 @@
  * IngestFrames (source 'websocket', rejections in stream_errors) in one
  * subtransaction per stream, retried frame by frame when it fails, so a bad
  * frame never fails its batch-mates.  Answers are queued after commit.
+ *
+ * Auth (streamflow.auth = token): the token of the connection (Authorization
+ * header or access_token query parameter) must have the read scope for the
+ * stream to subscribe, write to publish.  A missing or invalid token closes
+ * the WebSocket with 1008 (SSE: 401); a token without the scope or stream is
+ * an error message on /ws, 1008 on /streams/{id}/ws (SSE: 403).
  */
 #include "postgres.h"
 
@@ -28,6 +34,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "auth.h"
 #include "frame.h"
 #include "frame_store.h"
 #include "hub.h"
@@ -73,6 +80,7 @@ static void RunPublishes(LiveOp *ops, int n);
 static void PublishGroup(LiveOp **group, int n);
 static void SendReplies(LiveOp *ops, int n);
 static void CloseWithReason(LiveClient *client, int code, const char *error, const char *detail);
+static bool Authorized(LiveOp *op, const char *stream, bool write);
 
 /* Takes the queued commands and answers them (main loop). */
 void
@@ -421,6 +429,35 @@ LookUpStream(const char *stream, int64 *last_sequence)
 	return hs;
 }
 
+/*
+ * Whether op's client may read (write false) or write stream; when not,
+ * answers op as the header comment says.
+ */
+static bool
+Authorized(LiveOp *op, const char *stream, bool write)
+{
+	LiveClient *client = op->client;
+	AuthResult	r = AuthorizeStream(client->token, stream, write);
+	StringInfo	buf = &op->reply;
+
+	if (r == AUTH_OK)
+		return true;
+	op->done = true;
+	if (client->kind == LIVE_SSE)
+	{
+		client->http_status = AuthHttpStatus(r);
+		resetStringInfo(buf);
+		appendStringInfoString(buf, "{\"error\":");
+		escape_json(buf, AuthReason(r));
+		appendStringInfoChar(buf, '}');
+	}
+	else if (r != AUTH_FORBIDDEN || op->from_path)
+		CloseWithReason(client, 1008, AuthReason(r), NULL);
+	else
+		ReplyError(op, AuthReason(r), NULL);
+	return false;
+}
+
 /* Subscribes op's client to its stream; answers subscribed or an error. */
 static void
 RunSubscribe(LiveOp *op)
@@ -447,6 +484,8 @@ RunSubscribe(LiveOp *op)
 		return;
 	}
 	op->stream_id = pstrdup(hs->id);
+	if (!Authorized(op, hs->id, false))
+		return;
 	if (HubFindSubscription(client, hs->id) != NULL)
 	{
 		ReplyError(op, "already subscribed", NULL);
@@ -507,8 +546,11 @@ RunPublishes(LiveOp *ops, int n)
 			continue;
 		for (j = i; j < n; j++)
 			if (!ops[j].done && ops[j].kind == OP_PUBLISH &&
-				strcmp(ops[j].stream, ops[i].stream) == 0)
+				strcmp(ops[j].stream, ops[i].stream) == 0 &&
+				Authorized(&ops[j], ops[j].stream, true))
 				group[ngroup++] = &ops[j];
+		if (ngroup == 0)
+			continue;
 		PublishGroup(group, ngroup);
 		if (ngroup > 1)
 		{

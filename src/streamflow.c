@@ -8,6 +8,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "auth.h"
 #include "bus.h"
 #include "commit_ring.h"
 #include "stream_stats.h"
@@ -26,6 +27,7 @@ _PG_init(void)
 	CommitRingInit();
 	StatsInit();
 	BusInit();
+	AuthInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

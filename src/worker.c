@@ -19,6 +19,8 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -28,6 +30,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -37,8 +40,6 @@
 #include "worker_ring.h"
 #include "worker_routes.h"
 
-/* Seconds before the postmaster restarts a worker that exited with code 1. */
-#define WORKER_RESTART_SECONDS 1
 /* Milliseconds between attempts to listen when the port is taken. */
 #define WORKER_LISTEN_RETRY_MS 10000
 /* Longest the worker waits for lws and libuv to close at exit. */
@@ -49,6 +50,7 @@ char	   *worker_listen_address = NULL;
 int			worker_port = 8787;
 int			worker_max_connections = 1024;
 int			worker_max_message_bytes = 1024 * 1024;
+int			worker_statement_timeout = 5000;
 TimestampTz worker_started_at = 0;
 
 /* Per-connection state lws allocates for us (zeroed). */
@@ -69,16 +71,17 @@ static char *started_database;
 static char *started_listen_address;
 static int	started_port;
 
-static void WorkerRegister(void);
 static void WorkerCreateContext(void);
 static bool WorkerListen(void);
 static void WorkerReload(void);
+static char *WorkerDatabaseName(void);
 static void WorkerShutdown(int code, Datum arg);
 static void WorkerLwsLog(int level, const char *line);
 static int	HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 						 void *user, void *in, size_t len);
 static int	HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len);
 static int	HttpWrite(struct lws *wsi, Session *session);
+static int	HttpPreflight(struct lws *wsi);
 static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
@@ -114,33 +117,21 @@ WorkerInit(void)
 							gettext_noop("Largest request body the streamflow worker accepts; larger ones are answered 413."),
 							NULL, &worker_max_message_bytes, 1024 * 1024, 1024, MaxAllocSize,
 							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.worker_statement_timeout",
+							gettext_noop("Longest a transaction of the streamflow worker may run; the request is then answered 503."),
+							gettext_noop("0 turns the limit off."),
+							&worker_statement_timeout, 5000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 
 	LiveInit();
 
 	if (process_shared_preload_libraries_in_progress)
-		WorkerRegister();
+		LauncherRegister();
 	else
 		ereport(LOG,
 				(errmsg("streamflow's HTTP worker is not running"),
 				 errdetail("streamflow was loaded without shared_preload_libraries; its SQL functions work, its HTTP, WebSocket and SSE endpoints do not."),
 				 errhint("Add streamflow to the shared_preload_libraries configuration variable in postgresql.conf.")));
-}
-
-/* Asks the postmaster to start the worker, and to restart it when it exits with code 1. */
-static void
-WorkerRegister(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = WORKER_RESTART_SECONDS;
-	strlcpy(worker.bgw_library_name, "streamflow", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "StreamflowWorkerMain", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "streamflow http worker", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "streamflow http", BGW_MAXLEN);
-	RegisterBackgroundWorker(&worker);
 }
 
 /* The worker's entry point: connect, listen, and serve until told to stop. */
@@ -155,11 +146,12 @@ StreamflowWorkerMain(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	started_database = MemoryContextStrdup(TopMemoryContext, worker_database);
+	/* the launcher (worker_launcher.c) looked the database up */
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	pgstat_report_appname("streamflow http");
+	started_database = WorkerDatabaseName();
 	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
 	started_port = worker_port;
-	BackgroundWorkerInitializeConnection(worker_database, NULL, 0);
-	pgstat_report_appname("streamflow http");
 	worker_started_at = GetCurrentTimestamp();
 	WorkerRingStart();
 
@@ -175,7 +167,10 @@ StreamflowWorkerMain(Datum main_arg)
 	AddWaitEventToSet(events, WL_SOCKET_READABLE, uv_backend_fd(&uv_loop), NULL, NULL);
 
 	ereport(LOG,
-			(errmsg("streamflow worker started in database \"%s\"", worker_database)));
+			(errmsg("streamflow worker started in database \"%s\"", started_database)));
+	/* streamflow.database changed between the launcher's look-up and now */
+	if (strcmp(started_database, worker_database) != 0)
+		ConfigReloadPending = true;
 
 	for (;;)
 	{
@@ -210,6 +205,12 @@ StreamflowWorkerMain(Datum main_arg)
 		(void) WaitEventSetWait(events, timeout, &event, 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 
+		/*
+		 * A cancel (a statement timeout that fired as its request ended, or
+		 * pg_cancel_backend between requests) has no statement to cancel
+		 * here: drop it rather than raise an error outside any request.
+		 */
+		QueryCancelPending = false;
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 			WorkerReload();
@@ -221,8 +222,7 @@ StreamflowWorkerMain(Datum main_arg)
 
 /*
  * Rereads the configuration.  A new database, address or port takes a new
- * process: the worker exits with code 1 and the postmaster starts it again
- * after WORKER_RESTART_SECONDS.
+ * process: the worker exits and the launcher starts it again.
  */
 static void
 WorkerReload(void)
@@ -237,6 +237,38 @@ WorkerReload(void)
 				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address or port")));
 		proc_exit(1);
 	}
+}
+
+/* The name of the database the worker is connected to, in TopMemoryContext. */
+static char *
+WorkerDatabaseName(void)
+{
+	char	   *name;
+
+	StartTransactionCommand();
+	name = get_database_name(MyDatabaseId);
+	name = MemoryContextStrdup(TopMemoryContext, name ? name : "");
+	CommitTransactionCommand();
+	return name;
+}
+
+/* Arms the statement timeout for a transaction the worker is about to run. */
+void
+WorkerStatementTimeoutStart(void)
+{
+	if (worker_statement_timeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, worker_statement_timeout);
+}
+
+/*
+ * Disarms it once the transaction ended (committed or aborted); a cancel that
+ * came too late to stop anything is forgotten, not left for the next one.
+ */
+void
+WorkerStatementTimeoutStop(void)
+{
+	disable_timeout(STATEMENT_TIMEOUT, false);
+	QueryCancelPending = false;
 }
 
 /* Creates the libuv loop and the lws context on it; vhosts come later. */
@@ -431,6 +463,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 		status = HTTP_STATUS_METHOD_NOT_ALLOWED;
 	if (lws_hdr_copy(wsi, query, sizeof(query), WSI_TOKEN_HTTP_URI_ARGS) < 0)
 		query[0] = '\0';
+	if (status == 0 && strcmp(method, "OPTIONS") == 0)
+		return HttpPreflight(wsi);
 
 	if (status == 0 && strcmp(method, "GET") == 0 && SsePath(path))
 		return SseAccept(wsi, &session->live, path);
@@ -472,6 +506,8 @@ HttpWrite(struct lws *wsi, Session *session)
 										req->body_len, &p, end) ||
 			lws_add_http_header_by_name(wsi, (const unsigned char *) "cache-control:",
 										(const unsigned char *) "no-store", 8, &p, end) ||
+			lws_add_http_header_by_name(wsi, (const unsigned char *) "access-control-allow-origin:",
+										(const unsigned char *) "*", 1, &p, end) ||
 			lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		req->state = REQUEST_HEADERS_SENT;
@@ -486,6 +522,39 @@ HttpWrite(struct lws *wsi, Session *session)
 		return -1;
 
 	SessionRelease(session);
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/*
+ * Answers a CORS preflight (any OPTIONS request) at once: 204, any origin.
+ * Any origin is safe here because nothing is granted by ambient credentials:
+ * streams need a token the page itself must hold.
+ */
+static int
+HttpPreflight(struct lws *wsi)
+{
+	static const char *const headers[][2] = {
+		{"access-control-allow-origin:", "*"},
+		{"access-control-allow-methods:", "GET, POST"},
+		{"access-control-allow-headers:", "authorization, content-type, last-event-id, x-streamflow-signature"},
+		{"access-control-max-age:", "600"},
+	};
+	unsigned char buf[LWS_PRE + 512];
+	unsigned char *start = buf + LWS_PRE;
+	unsigned char *p = start;
+	unsigned char *end = buf + sizeof(buf) - 1;
+	int			i;
+
+	if (lws_add_http_header_status(wsi, HTTP_STATUS_NO_CONTENT, &p, end))
+		return -1;
+	for (i = 0; i < (int) lengthof(headers); i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *) headers[i][0],
+										(const unsigned char *) headers[i][1],
+										strlen(headers[i][1]), &p, end))
+			return -1;
+	if (lws_add_http_header_content_length(wsi, 0, &p, end) ||
+		lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

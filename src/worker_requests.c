@@ -22,6 +22,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "worker.h"
 #include "worker_requests.h"
 
 static dlist_head queue = DLIST_STATIC_INIT(queue);
@@ -156,9 +157,10 @@ FindRoute(const Route *routes, const Request *req, bool *path_known)
 }
 
 /*
- * Runs a route's handler, in its own transaction when it needs one.  An error
- * is logged, the transaction aborted, and the request answered 500: the
- * worker carries on.
+ * Runs a route's handler, in its own transaction when it needs one, bounded
+ * by streamflow.worker_statement_timeout.  An error is logged, the
+ * transaction aborted, and the request answered 500 (503 when it was
+ * canceled, e.g. by the timeout): the worker carries on.
  */
 static void
 RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_context)
@@ -172,6 +174,7 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
+		WorkerStatementTimeoutStart();
 		StartTransactionCommand();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, route->label);
@@ -182,11 +185,13 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		WorkerStatementTimeoutStop();
 	}
 	PG_CATCH();
 	{
 		ErrorData  *edata;
 
+		WorkerStatementTimeoutStop();
 		MemoryContextSwitchTo(loop_context);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -195,9 +200,11 @@ RunRoute(const Route *route, Request *req, Response *resp, MemoryContext loop_co
 				(errcode(edata->sqlerrcode),
 				 errmsg("streamflow worker could not answer %s %s: %s",
 						req->method, req->path, edata->message)));
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ResponseJsonError(resp, 503, edata->message, req->path);
+		else
+			ResponseJsonError(resp, 500, "internal error", req->path);
 		FreeErrorData(edata);
-		resetStringInfo(&resp->body);
-		ResponseJsonError(resp, 500, "internal error", req->path);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(loop_context);

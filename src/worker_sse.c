@@ -18,6 +18,7 @@
 
 #include "utils/timestamp.h"
 
+#include "auth.h"
 #include "hub.h"
 
 #define SSE_MAX_WRITE (256 * 1024)	/* bytes of events per write */
@@ -55,6 +56,7 @@ SseAccept(struct lws *wsi, LiveClient **slot, const char *path)
 	client->stream = strndup(path + 9, strlen(path + 9) - 7);
 	if (client->stream == NULL)
 		return -1;
+	client->token = AuthTokenFromRequest(wsi);
 	n = lws_hdr_custom_copy(wsi, last, sizeof(last), "last-event-id:", 14);
 	if (n <= 0 && (value = lws_get_urlarg_by_name(wsi, "last_event_id=", last, sizeof(last))) != NULL)
 		n = strlen(value);

@@ -17,6 +17,7 @@
 
 #include <libwebsockets.h>
 
+#include "auth.h"
 #include "hub.h"
 #include "worker.h"
 
@@ -102,6 +103,7 @@ WsEstablished(struct lws *wsi, LiveClient **slot)
 	if (client == NULL)
 		return WsRefuse(wsi, 1011, "{\"error\":\"out of memory\"}");
 	*slot = client;
+	client->token = AuthTokenFromRequest(wsi);
 	if (strcmp(path, "/ws") == 0)
 		return 0;
 	client->stream = strndup(id, strlen(id) - 3);
