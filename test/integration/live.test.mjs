@@ -6,13 +6,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, freshStream, collectNotifications } from './helpers.mjs';
-import { openWs, openSse, sequences, range, httpBase } from './live_clients.mjs';
+import { openWs, openSse, sequences, range, httpBase, useNewToken, withToken } from './live_clients.mjs';
 
 let db;
 const opened = [];
 const track = (c) => { opened.push(c); return c; };
 
-before(async () => { db = await connect(); });
+before(async () => {
+  db = await connect();
+  await useNewToken(db);
+});
 after(async () => {
   for (const c of opened) c.close();
   await db.end();
@@ -92,16 +95,16 @@ test('SQL ingest reaches a WebSocket, an SSE client and a LISTENer, in order, ea
 test('SSE answers text/event-stream with CORS and no-store; an unknown stream 404 JSON; a bad Last-Event-ID 400', async () => {
   const id = await freshStream(db);
   const ctl = new AbortController();
-  const res = await fetch(`${httpBase}/streams/${id}/events`, { signal: ctl.signal });
+  const res = await fetch(`${httpBase}${withToken(`/streams/${id}/events`)}`, { signal: ctl.signal });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   assert.equal(res.headers.get('cache-control'), 'no-store');
   assert.equal(res.headers.get('access-control-allow-origin'), '*');
   ctl.abort();
-  const missing = await fetch(`${httpBase}/streams/no_such_stream_xyz/events`);
+  const missing = await fetch(`${httpBase}${withToken('/streams/no_such_stream_xyz/events')}`);
   assert.equal(missing.status, 404);
   assert.deepEqual(await missing.json(), { error: 'stream not found', stream: 'no_such_stream_xyz' });
-  const bad = await fetch(`${httpBase}/streams/${id}/events`, { headers: { 'Last-Event-ID': 'abc' } });
+  const bad = await fetch(`${httpBase}${withToken(`/streams/${id}/events`)}`, { headers: { 'Last-Event-ID': 'abc' } });
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /Last-Event-ID/);
 });
@@ -231,4 +234,48 @@ test('bad input: each gets its close code or error, and another subscriber keeps
   await ingestMany(id, 1);
   await witness.waitForFrame(1);
   assert.equal(witness.closed, null);
+});
+
+test('auth: tokens from the access_token query or Authorization header; read scope to subscribe, write to publish', async () => {
+  const id = await freshStream(db);
+  const other = await freshStream(db);
+  const { rows: [{ s: readOnly }] } = await db.query(
+    "SELECT streamflow.create_token($1, $2, '{read}') AS s", [`ro_${id}`, [id]]);
+
+  // no token, a wrong token: 1008 on WebSocket, 401 on SSE
+  for (const token of [null, 'sf_not_a_real_token']) {
+    const c = track(await openWs(`/streams/${id}/ws`, { token }));
+    const closed = await c.waitForClose();
+    assert.equal(closed.code, 1008);
+    assert.ok(JSON.parse(closed.reason).error.length > 0);
+    const res = await fetch(`${httpBase}${withToken(`/streams/${id}/events`, token)}`);
+    assert.equal(res.status, 401);
+    assert.ok((await res.json()).error);
+  }
+
+  // a read-only token scoped to one stream: subscribes there, cannot publish,
+  // cannot subscribe elsewhere (an error message; the connection stays open)
+  const c = track(await openWs('/ws', { token: readOnly }));
+  c.send({ action: 'subscribe', stream: id });
+  await c.waitFor((m) => m.type === 'subscribed');
+  c.send({ action: 'subscribe', stream: other });
+  c.send({ action: 'publish', stream: id, message_id: 'nope', data: { x: 1 } });
+  const denied = await c.waitFor((m) => m.type === 'error' && m.stream === other);
+  assert.ok(denied.error.length > 0);
+  const noWrite = await c.waitFor((m) => m.message_id === 'nope');
+  assert.equal(noWrite.type, 'error');
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM streamflow.frames WHERE stream_id = $1', [id]);
+  assert.equal(rows[0].n, 0);
+  const sseForbidden = await fetch(`${httpBase}${withToken(`/streams/${other}/events`, readOnly)}`);
+  assert.equal(sseForbidden.status, 403);
+
+  // the Authorization header works too (non-browser clients)
+  const { rows: [{ s: rw }] } = await db.query(
+    "SELECT streamflow.create_token($1, NULL, '{read,write}') AS s", [`rw_${id}`]);
+  const h = track(await openWs(`/streams/${id}/ws`, { token: null, headers: { Authorization: `Bearer ${rw}` } }));
+  await h.waitFor((m) => m.type === 'subscribed');
+  h.send({ message_id: 'yes', data: { x: 2 } });
+  assert.equal((await h.waitFor((m) => m.message_id === 'yes')).type, 'ack');
+  await c.waitForFrame(1);
+  assert.equal(c.closed, null);
 });

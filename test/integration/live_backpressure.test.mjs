@@ -9,14 +9,17 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { connect, freshStream } from './helpers.mjs';
-import { openWs, sequences, range } from './live_clients.mjs';
+import { openWs, sequences, range, useNewToken, withToken } from './live_clients.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let db;
 const opened = [];
 const track = (c) => { opened.push(c); return c; };
 
-before(async () => { db = await connect(); });
+before(async () => {
+  db = await connect();
+  await useNewToken(db);
+});
 after(async () => {
   for (const c of opened) c.close();
   await db.end();
@@ -149,7 +152,9 @@ test('a commit that laps a 64kB commit ring: subscribers catch up from streamflo
   await small.query('CREATE EXTENSION streamflow');
   const id = await freshStream(small);
 
-  const wsPath = `/streams/${id}/ws`;
+  const { rows: [{ s: secret }] } = await small.query(
+    "SELECT streamflow.create_token('live_ring', NULL, '{read,write}') AS s");
+  const wsPath = withToken(`/streams/${id}/ws`, secret);
   const base = `ws://127.0.0.1:${pgPort + 3000}`;
   const { default: WebSocket } = await import('ws');
   // the worker listens a moment after the cluster starts

@@ -8,6 +8,24 @@ export const httpPort = Number(process.env.STREAMFLOW_HTTP_PORT);
 export const httpBase = `http://127.0.0.1:${httpPort}`;
 export const wsBase = `ws://127.0.0.1:${httpPort}`;
 
+// The token the clients present (?access_token=, as browsers must), or null.
+let token = null;
+
+// Creates a token with read and write on every stream and makes the clients
+// present it; returns the secret.
+export async function useNewToken(db, streams = null, scopes = ['read', 'write']) {
+  const name = `live_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const { rows: [r] } = await db.query('SELECT streamflow.create_token($1, $2, $3) AS s', [name, streams, scopes]);
+  token = r.s;
+  return token;
+}
+
+// path with the current token as access_token (none when auth is false).
+export function withToken(path, auth = token) {
+  if (!auth) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(auth)}`;
+}
+
 // Resolves when pred(item) holds for an item of list (checked now and on
 // every push), or rejects after ms naming what was awaited.
 function waitIn(box, pred, ms, what) {
@@ -41,7 +59,8 @@ function makeBox() {
 // Opens a WebSocket to path; resolves once open.  The returned client keeps
 // every message (parsed JSON; arrays of a batch are flattened) and its close.
 export function openWs(path, options = {}) {
-  const ws = new WebSocket(`${wsBase}${path}`, options.protocol ?? [], options);
+  const ws = new WebSocket(`${wsBase}${withToken(path, options.token === undefined ? token : options.token)}`,
+    options.protocol ?? [], options);
   const box = makeBox();
   const client = {
     ws,
@@ -81,9 +100,9 @@ export function openWs(path, options = {}) {
 // Opens an EventSource on a stream's /events; headers go on every request
 // (Last-Event-ID for a first connection).  Events are kept as
 // {id, event, data (parsed)}.
-export function openSse(stream, { headers = {}, query = '' } = {}) {
+export function openSse(stream, { headers = {}, query = '', auth = token } = {}) {
   const box = makeBox();
-  const es = new EventSource(`${httpBase}/streams/${stream}/events${query}`, {
+  const es = new EventSource(`${httpBase}${withToken(`/streams/${stream}/events${query}`, auth)}`, {
     fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, ...headers } }),
   });
   es.addEventListener('frame', (e) => box.push({ id: e.lastEventId, event: e.type, data: JSON.parse(e.data) }));

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { openWs, openSse, sequences, range, httpBase } from './live_clients.mjs';
+import { openWs, openSse, sequences, range, httpBase, useNewToken } from './live_clients.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let client;
@@ -58,6 +58,7 @@ after(async () => {
 
 test('kill -9 of the worker mid-stream: clients reconnect with from_sequence / Last-Event-ID and miss nothing', { timeout: 90000 }, async () => {
   await workerUp();
+  await useNewToken(await db());
   const id = `crash_${process.pid}_${Date.now()}`;
   await query('SELECT streamflow.create_stream($1::jsonb)', [JSON.stringify({ name: id, id })]);
   const ws = await openWs(`/streams/${id}/ws`);
