@@ -30,6 +30,8 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include <libwebsockets.h>
 
 #include "miscadmin.h"
@@ -77,6 +79,24 @@ LiveInit(void)
 							gettext_noop("How long a subscriber's queue may stay full before the connection is closed."),
 							NULL, &live_slow_client_ms, 30000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+}
+
+/*
+ * At worker start, before lws sizes its tables: raises the soft limit on
+ * open files to the hard limit, so the worker can hold as many connections
+ * as the system lets it (each one is a file descriptor).
+ */
+void
+LiveWorkerStart(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max)
+		return;
+	lim.rlim_cur = lim.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+		ereport(LOG,
+				(errmsg("streamflow worker could not raise its open files limit: %m")));
 }
 
 /* A new connection's client state; NULL when out of memory. */

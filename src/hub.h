@@ -160,6 +160,7 @@ extern int	live_sse_heartbeat_ms;
 extern int	live_slow_client_ms;
 
 extern void LiveInit(void);
+extern void LiveWorkerStart(void);
 
 /* Callback side: malloc only, never ereport. */
 extern LiveClient *LiveClientCreate(struct lws *wsi, LiveKind kind);

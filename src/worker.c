@@ -159,6 +159,7 @@ StreamflowWorkerMain(Datum main_arg)
 										 ALLOCSET_DEFAULT_SIZES);
 
 	before_shmem_exit(WorkerShutdown, (Datum) 0);
+	LiveWorkerStart();
 	WorkerCreateContext();
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
