@@ -128,6 +128,8 @@ SseWriteHeaders(struct lws *wsi, LiveClient *client)
 		return -1;
 	client->headers_sent = true;
 	client->last_write = GetCurrentTimestamp();
+	/* a never-ending answer: no idle timeout (lws would close it after keepalive_timeout) */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 	lws_set_timer_usecs(wsi, (lws_usec_t) live_sse_heartbeat_ms * 1000);
 	lws_callback_on_writable(wsi);
 	return 0;

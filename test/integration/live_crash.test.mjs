@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { openWs, openSse, sequences, range, httpBase, useNewToken } from './live_clients.mjs';
+import { openWs, openSse, sequences, range, httpBase, useNewToken, withToken } from './live_clients.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let client;
@@ -52,6 +52,7 @@ async function workerUp(ms = 20000) {
 after(async () => {
   for (const c of opened) c.close();
   await query('ALTER SYSTEM RESET streamflow.slow_client_timeout_ms').catch(() => {});
+  await query('ALTER SYSTEM RESET streamflow.sse_heartbeat_ms').catch(() => {});
   await query('SELECT pg_reload_conf()').catch(() => {});
   if (client) await client.end().catch(() => {});
 });
@@ -133,4 +134,34 @@ test('a subscriber that never reads is closed after streamflow.slow_client_timeo
   await reader.waitForFrame(401);
   assert.equal(reader.closed, null);
   assert.deepEqual(sequences(reader.frames()), range(1, 401));
+});
+
+test('an idle SSE stream gets comment heartbeats and outlives lws keepalive_timeout (5 s)', { timeout: 30000 }, async () => {
+  await workerUp();
+  await useNewToken(await db());
+  await query("ALTER SYSTEM SET streamflow.sse_heartbeat_ms = '500ms'");
+  await query('SELECT pg_reload_conf()');
+  const id = `hb_${process.pid}_${Date.now()}`;
+  await query('SELECT streamflow.create_stream($1::jsonb)', [JSON.stringify({ name: id, id })]);
+  const ctl = new AbortController();
+  const res = await fetch(`${httpBase}${withToken(`/streams/${id}/events`)}`, { signal: ctl.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  let text = '';
+  const start = Date.now();
+  // read for 6.5 s: past keepalive_timeout, the answer is still open
+  while (Date.now() - start < 6500) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false, 'the event stream ended');
+    text += Buffer.from(value).toString();
+  }
+  await query('SELECT streamflow.ingest($1, $2)', [id, { late: true }]);
+  while (!text.includes('id: 1\n')) {
+    const { value, done } = await reader.read();
+    assert.equal(done, false, 'the event stream ended');
+    text += Buffer.from(value).toString();
+  }
+  ctl.abort();
+  assert.ok(text.split(': heartbeat\n\n').length - 1 >= 3, `heartbeats in ${JSON.stringify(text.slice(0, 200))}`);
+  assert.match(text, /id: 1\nevent: frame\ndata: \{.*"late": true.*\}\n\n/);
 });
