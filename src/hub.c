@@ -31,6 +31,7 @@
 #include "postgres.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <libwebsockets.h>
 
@@ -61,10 +62,12 @@ static HTAB *hub_streams = NULL;
 static bool hub_reap_pending = false;
 static bool hub_close_pending = false;
 static TimestampTz last_slow_check = 0;
+static TimestampTz last_hangup_check = 0;
 
 static void HubReap(void);
 static void HubCloseSlowClients(void);
 static void HubFlushStats(bool with_queues);
+static void HubCloseHungUp(void);
 static void HubMessageDrop(Subscription *sub);
 
 /* Defines the live-delivery GUCs. */
@@ -660,6 +663,7 @@ HubCloseSlowClients(void)
 	}
 	last_slow_check = now;
 	HubFlushStats(true);
+	HubCloseHungUp();
 	dlist_foreach(it, &live_clients)
 	{
 		LiveClient *client = dlist_container(LiveClient, node, it.cur);
@@ -672,11 +676,11 @@ HubCloseSlowClients(void)
 
 			if (sub->count > 0)
 				HubWake(client);	/* never let a queue wait for a callback */
-			if (sub->state == SUB_CATCHUP && sub->count == sub->capacity)
+			if (sub->state == SUB_CATCHUP)
 			{
-				/* replay stalled on a full queue: look at it again */
+				/* a replay waiting (full queue, or a retry): look at it again */
 				hub_catchup_pending = true;
-				if (sub->full_since == 0)
+				if (sub->count == sub->capacity && sub->full_since == 0)
 					sub->full_since = now;
 			}
 			if (sub->full_since != 0 &&
@@ -743,6 +747,32 @@ HubFlushStats(bool with_queues)
 }
 
 /*
+ * Closes the SSE connections whose peer hung up.  lws does not notice while
+ * the answer is still going (it keeps the unread end of stream buffered and
+ * asks for service at once, so the loop would spin): a peek at the socket
+ * tells.  A client that sends anything on an SSE connection is closed too.
+ */
+static void
+HubCloseHungUp(void)
+{
+	dlist_iter	it;
+
+	last_hangup_check = GetCurrentTimestamp();
+	dlist_foreach(it, &live_clients)
+	{
+		LiveClient *client = dlist_container(LiveClient, node, it.cur);
+		char		byte;
+		int			fd;
+
+		if (client->kind != LIVE_SSE || client->wsi == NULL || !client->accepted)
+			continue;
+		fd = lws_get_socket_fd(client->wsi);
+		if (fd >= 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+			lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
+/*
  * The longest the main loop may sleep (timeout from libuv, -1 forever):
  * while clients are connected, at most a second, for the checks of
  * HubCloseSlowClients and the stats.
@@ -752,6 +782,10 @@ HubWaitTimeout(long timeout)
 {
 	if (dlist_is_empty(&live_clients))
 		return timeout;
+	/* libuv has work at once: maybe an SSE peer hung up (at most every 50 ms) */
+	if (timeout == 0 &&
+		TimestampDifferenceExceeds(last_hangup_check, GetCurrentTimestamp(), 50))
+		HubCloseHungUp();
 	return (timeout < 0 || timeout > 1000) ? 1000 : timeout;
 }
 

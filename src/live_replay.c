@@ -51,7 +51,11 @@ LiveReplay(MemoryContext loop_context)
 	volatile bool more = false;
 
 	if (retry_at != 0 && GetCurrentTimestamp() < retry_at)
+	{
+		/* HubCloseSlowClients looks again within a second: no spinning */
+		hub_catchup_pending = false;
 		return;
+	}
 	retry_at = 0;
 	hub_catchup_pending = false;
 	PG_TRY();

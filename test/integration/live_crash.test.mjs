@@ -3,6 +3,7 @@
 // restart every backend, and the slow-client timeout is lowered here.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { openWs, openSse, sequences, range, httpBase, useNewToken, withToken } from './live_clients.mjs';
 
@@ -164,4 +165,32 @@ test('an idle SSE stream gets comment heartbeats and outlives lws keepalive_time
   ctl.abort();
   assert.ok(text.split(': heartbeat\n\n').length - 1 >= 3, `heartbeats in ${JSON.stringify(text.slice(0, 200))}`);
   assert.match(text, /id: 1\nevent: frame\ndata: \{.*"late": true.*\}\n\n/);
+});
+
+test('SSE clients that hang up are released, and the worker goes back to sleep (no spinning)', { timeout: 30000 }, async () => {
+  await workerUp();
+  await useNewToken(await db());
+  const id = `hangup_${process.pid}_${Date.now()}`;
+  await query('SELECT streamflow.create_stream($1::jsonb)', [JSON.stringify({ name: id, id })]);
+  for (let i = 0; i < 3; i++) {
+    const ctl = new AbortController();
+    const res = await fetch(`${httpBase}${withToken(`/streams/${id}/events`)}`, { signal: ctl.signal });
+    assert.equal(res.status, 200);
+    ctl.abort();
+  }
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    const { rows: [s] } = await query('SELECT subscribers FROM streamflow.stream_stats WHERE stream_id = $1', [id]);
+    if (s && Number(s.subscribers) === 0) break;
+    if (Date.now() > deadline) throw new Error('the hung-up SSE subscribers were never released');
+    await sleep(100);
+  }
+  const { rows: [w] } = await query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'streamflow http'");
+  const ticks = () => {
+    const f = readFileSync(`/proc/${w.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]);
+  };
+  const before = ticks();
+  await sleep(2000);
+  assert.ok(ticks() - before <= 2, 'at most 20 ms of CPU in 2 s of idling');
 });
