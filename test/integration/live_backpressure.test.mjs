@@ -157,27 +157,31 @@ test('a commit that laps a 64kB commit ring: subscribers catch up from streamflo
   const wsPath = withToken(`/streams/${id}/ws`, secret);
   const base = `ws://127.0.0.1:${pgPort + 3000}`;
   const { default: WebSocket } = await import('ws');
+  const got = [];
+  let subscribed;
+  let onFrame2001;
+  const done = new Promise((resolve, reject) => {
+    onFrame2001 = resolve;
+    setTimeout(() => reject(new Error(`frame 2001 never came; got ${got.length} frames, last ${got.slice(-5)}`)), 40000).unref();
+  });
+  // the handler is attached before open: the first message may come with the handshake
+  const onMessage = (d) => {
+    const m = JSON.parse(d.toString());
+    if (m.type === 'subscribed') subscribed = m;
+    else if (m.sequence !== undefined) got.push(m.sequence);
+    if (m.sequence === 2001) onFrame2001();
+  };
   // the worker listens a moment after the cluster starts
   let ws;
   for (let tries = 0; ; tries++) {
     ws = new WebSocket(base + wsPath);
+    ws.on('message', onMessage);
     const ok = await new Promise((r) => { ws.once('open', () => r(true)); ws.once('error', () => r(false)); });
     if (ok) break;
     if (tries > 150) throw new Error('worker of the small-ring cluster not listening');
     await sleep(100);
   }
   t.after(() => ws.terminate());
-  const got = [];
-  let subscribed;
-  const done = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`frame 2001 never came; got ${got.length} frames, last ${got.slice(-5)}`)), 30000);
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString());
-      if (m.type === 'subscribed') subscribed = m;
-      else if (m.sequence !== undefined) got.push(m.sequence);
-      if (m.sequence === 2001) { clearTimeout(timer); resolve(); }
-    });
-  });
   for (let i = 0; !subscribed; i++) {
     if (i > 500) throw new Error('never subscribed');
     await sleep(20);
