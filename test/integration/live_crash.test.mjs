@@ -107,6 +107,7 @@ test('a subscriber that never reads is closed after streamflow.slow_client_timeo
   await workerUp();
   await query("ALTER SYSTEM SET streamflow.slow_client_timeout_ms = '1500ms'");
   await query('SELECT pg_reload_conf()');
+  await sleep(300); // the worker rereads its configuration when the SIGHUP wakes it
   const id = `slow_${process.pid}_${Date.now()}`;
   await query('SELECT streamflow.create_stream($1::jsonb)',
     [JSON.stringify({ name: id, id, backpressure: { max_queue_size: 5, strategy: 'block' } })]);
@@ -142,6 +143,7 @@ test('an idle SSE stream gets comment heartbeats and outlives lws keepalive_time
   await useNewToken(await db());
   await query("ALTER SYSTEM SET streamflow.sse_heartbeat_ms = '500ms'");
   await query('SELECT pg_reload_conf()');
+  await sleep(300); // the worker rereads its configuration when the SIGHUP wakes it
   const id = `hb_${process.pid}_${Date.now()}`;
   await query('SELECT streamflow.create_stream($1::jsonb)', [JSON.stringify({ name: id, id })]);
   const ctl = new AbortController();
