@@ -34,6 +34,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "hub.h"
 #include "outbound.h"
 #include "worker.h"
 #include "worker_args.h"
@@ -62,6 +63,7 @@ TimestampTz worker_started_at = 0;
 typedef struct Session
 {
 	Request    *req;			/* the request in flight, or NULL */
+	LiveClient *live;			/* a WebSocket or SSE subscriber (hub.h), or NULL */
 } Session;
 
 static uv_loop_t uv_loop;
@@ -95,6 +97,8 @@ static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
 	{"http", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
+	/* WebSocket clients may ask for subprotocol "streamflow"; others get "http" */
+	{"streamflow", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
@@ -135,6 +139,8 @@ WorkerInit(void)
 							&worker_request_timeout, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	LiveInit();
+
 	if (process_shared_preload_libraries_in_progress)
 		LauncherRegister();
 	else
@@ -169,6 +175,7 @@ StreamflowWorkerMain(Datum main_arg)
 										 ALLOCSET_DEFAULT_SIZES);
 
 	before_shmem_exit(WorkerShutdown, (Datum) 0);
+	LiveWorkerStart();
 	WorkerCreateContext();
 	OutboundStart(lws_ctx);
 
@@ -205,11 +212,12 @@ StreamflowWorkerMain(Datum main_arg)
 		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
 		OutboundProcess();
+		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
-		if (RequestsPending())
+		if (RequestsPending() || HubPending())
 			continue;
 
-		timeout = OutboundTimeout(uv_backend_timeout(&uv_loop));
+		timeout = HubWaitTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop)));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;
@@ -427,7 +435,17 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 			return HttpBodyComplete(wsi, session);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
+			if (session && session->live)
+				return SseWrite(wsi, session->live);
 			return HttpWrite(wsi, session);
+		case LWS_CALLBACK_ESTABLISHED:
+		case LWS_CALLBACK_RECEIVE:
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+		case LWS_CALLBACK_CLOSED:
+			return session ? WsCallback(wsi, reason, &session->live, in, len) : -1;
+		case LWS_CALLBACK_TIMER:
+			lws_callback_on_writable(wsi);
+			return 0;
 		default:
 			break;
 	}
@@ -469,6 +487,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	if (status == 0 && strcmp(method, "OPTIONS") == 0)
 		return HttpPreflight(wsi);
 
+	if (status == 0 && strcmp(method, "GET") == 0 && SsePath(path))
+		return SseAccept(wsi, &session->live, path);
 	if (status == 0)
 	{
 		req = RequestNew(wsi, method, path, len, query);
@@ -723,4 +743,7 @@ SessionRelease(Session *session)
 	if (session->req != NULL)
 		RequestConnectionClosed(session->req);
 	session->req = NULL;
+	if (session->live != NULL)
+		LiveClientClosed(session->live);
+	session->live = NULL;
 }

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "commit_ring.h"
+#include "hub.h"
 #include "outbound.h"
 #include "stream_stats.h"
 #include "worker_ring.h"
@@ -43,6 +44,7 @@ WorkerRingEntry(const RingEntry *entry, void *arg)
 {
 	StatsCountRingFrame(entry->stream_id, entry->sequence);
 	OutboundRingFrame(entry->stream_id);
+	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len);
 }
 
 /*
@@ -58,6 +60,7 @@ WorkerRingCatchUp(void)
 	ereport(LOG,
 			(errmsg("streamflow worker fell behind the commit ring; frames committed meanwhile are read from streamflow.frames"),
 			 errhint("Raise streamflow.ring_size if this happens often.")));
+	HubCatchUpAll();
 }
 
 /* The worker's position in the ring. */
