@@ -19,6 +19,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: a changed header rebuilds every object.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h)
+
 .PHONY: deps demo demo-stop test bench
 
 # Installs every Debian/npm package the build, tests and demo need.
@@ -46,7 +49,8 @@ bench: deps
 	BENCH_QUICK=$(or $(QUICK),$(BENCH_QUICK),0) bash scripts/bench.sh
 
 # Fuzzing (fuzz/streamflow_fuzz.c): clang builds the harness, streamflow's
-# engines (not _PG_init nor the network worker) and libFuzzer into one module
+# engines (not _PG_init nor the network worker: worker*, hub, live_*) and
+# libFuzzer into one module
 # for `postgres --single`, instrumented for coverage and, unless FUZZ_SANITIZE
 # is emptied, AddressSanitizer.
 # Everything generated lives in FUZZ_DIR, never in the checkout.
@@ -57,7 +61,7 @@ FUZZ_SMOKE_SECONDS ?= 45
 FUZZ_SANITIZE ?= address
 FUZZ_SO = $(FUZZ_DIR)/streamflow_fuzz.so
 FUZZ_PREINIT = $(if $(findstring address,$(FUZZ_SANITIZE)),$(FUZZ_DIR)/asan_preinit.so)
-FUZZ_SRCS = fuzz/streamflow_fuzz.c $(filter-out src/streamflow.c src/worker%.c src/webhook_in.c,$(wildcard src/*.c))
+FUZZ_SRCS = fuzz/streamflow_fuzz.c $(filter-out src/streamflow.c src/worker%.c src/webhook_in.c src/outbound.c src/outbound_http.c src/outbound_store.c src/hub.c src/live_%.c,$(wildcard src/*.c))
 FUZZ_RT = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer_no_main-$(shell uname -m).a)
 FUZZ_CFLAGS = -g -O1 -fPIC -fno-omit-frame-pointer -fno-strict-aliasing -fwrapv \
 	-fsanitize=fuzzer-no-link$(if $(FUZZ_SANITIZE),$(,)$(FUZZ_SANITIZE)) \

@@ -26,6 +26,12 @@ start() {
 	bash scripts/cluster.sh start "$dir" "$port" "$db"
 	trap 'echo; echo "streamflow demo: stopping"; stop; exit 130' INT TERM
 	bash scripts/cluster.sh psql "$dir" "$port" "$db" -q -v ON_ERROR_STOP=1 -f scripts/demo.sql >"$dir/setup.log"
+	# a token for the demo's HTTP, SSE and WebSocket clients (shown once, stored hashed)
+	token=$(bash scripts/cluster.sh psql "$dir" "$port" "$db" -qAt -v ON_ERROR_STOP=1 \
+		-c "SELECT streamflow.create_token('demo', NULL, '{read,write}')")
+	echo "$token" >"$dir/token"
+	http="http://127.0.0.1:$(bash scripts/cluster.sh http-port "$port")"
+	ws="ws://127.0.0.1:$(bash scripts/cluster.sh http-port "$port")"
 
 	# the feeder: one tick a second, in the background, logged
 	(
@@ -40,6 +46,15 @@ start() {
 
 streamflow demo is running (cluster in $dir, port $port, database $db).
 Streams: clickstream, market_data, orders (rows of table demo_orders), crawler_to_ai.
+Token (read+write on every stream, also in $dir/token): $token
+
+Live frames, pushed by the worker inside Postgres as they commit:
+  SSE (browser or curl -N):  $http/streams/market_data/events?access_token=$token
+  WebSocket:                 $ws/streams/clickstream/ws?access_token=$token
+                             (e.g. node -e "new (require('ws'))(process.argv[1]).on('message', m => console.log(String(m)))" '<that URL>'
+                              from test/, or any WebSocket client; send {"data": {...}} on it to publish)
+  Polling:                   curl '$http/streams/orders/poll?since=0&limit=5' -H 'Authorization: Bearer $token'
+  Health and metrics:        curl $http/health ; curl $http/metrics
 
   Look at frames:      $psql_cmd -c "SELECT * FROM streamflow.frames('clickstream', 5)"
   Watch the bus:       $psql_cmd

@@ -425,6 +425,7 @@ BEGIN
 	DELETE FROM streamflow.frames WHERE stream_id = sid;
 	DELETE FROM streamflow.stream_errors WHERE stream_id = sid;
 	DELETE FROM streamflow.dead_letters WHERE stream_id = sid;
+	DELETE FROM streamflow.deliveries WHERE stream_id = sid;
 	PERFORM streamflow.clear_binding_windows(sid);
 	DELETE FROM streamflow.streams WHERE id = sid;
 	RETURN true;
@@ -860,6 +861,129 @@ GRANT EXECUTE ON FUNCTION
 	TO streamflow_reader;
 
 -------------------------------------------------------------------------------
+-- Outbound deliveries: every frame of a stream with destination_url is POSTed
+-- there by the worker (src/outbound*.c), at least once, in order
+-------------------------------------------------------------------------------
+
+-- One row per committed frame still to deliver, written by ingest in the
+-- frame's own transaction (src/outbound_queue.c), so a committed frame always
+-- has its row and a rolled back one never does.  destination is the stream's
+-- destination_url when the frame was stored.  The worker deletes the row on
+-- a 2xx answer; any other outcome counts an attempt, records it and sets
+-- next_attempt_at by the stream's retry_policy; after max_retries the row
+-- moves to dead_letters.  Rows are sent oldest first per destination.
+CREATE TABLE @extschema@.deliveries (
+	id bigserial PRIMARY KEY,
+	stream_id text NOT NULL,
+	sequence bigint NOT NULL,
+	destination text NOT NULL,
+	attempts integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz NOT NULL DEFAULT now(),
+	last_status integer,
+	last_error text,
+	last_attempt_at timestamptz,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX deliveries_destination_idx ON @extschema@.deliveries (destination, id);
+CREATE INDEX deliveries_stream_idx ON @extschema@.deliveries (stream_id, sequence);
+
+-- The worker's circuit breaker per destination, as it last changed: closed,
+-- open (no attempt until opened_until) or half-open (one probe in flight).
+CREATE TABLE @extschema@.destination_state (
+	destination text PRIMARY KEY,
+	circuit text NOT NULL CHECK (circuit IN ('closed', 'open', 'half-open')),
+	consecutive_failures integer NOT NULL,
+	opened_until timestamptz,
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Dead letters of deliveries name the frame and where it was going.
+ALTER TABLE @extschema@.dead_letters
+	ADD COLUMN sequence bigint,
+	ADD COLUMN destination text,
+	ADD COLUMN attempts integer;
+
+-- Re-queues a stream's delivery dead letters (all, or those whose id is in
+-- ids) for delivery to the stream's current destination_url (their own when
+-- the stream has none now); returns how many.  An id that is not a delivery
+-- dead letter of the stream is an error (22023) and nothing is re-queued.
+CREATE FUNCTION @extschema@.replay_dead_letters(stream text, ids bigint[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text := streamflow.stream_id(stream);
+	url text;
+	bad bigint[];
+	n integer;
+BEGIN
+	IF ids IS NOT NULL THEN
+		SELECT array_agg(i ORDER BY i) INTO bad
+		FROM unnest(ids) AS i
+		WHERE i IS NULL OR NOT EXISTS (SELECT 1 FROM streamflow.dead_letters d
+			WHERE d.id = i AND d.stream_id = sid AND d.destination IS NOT NULL);
+		IF bad IS NOT NULL OR array_position(ids, NULL) IS NOT NULL THEN
+			RAISE EXCEPTION 'dead letters % are not delivery dead letters of stream "%"',
+				coalesce(array_to_string(bad, ', ', 'null'), 'null'), sid
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'Only frames that could not be delivered to a destination (dead_letters.destination is set) can be replayed; rejected frames cannot.',
+					  HINT = format('List them with SELECT id, reason, last_error FROM streamflow.dead_letters WHERE stream_id = %L AND destination IS NOT NULL.', sid);
+		END IF;
+	END IF;
+	SELECT destination_url INTO url FROM streamflow.streams WHERE id = sid;
+	WITH moved AS (
+		DELETE FROM streamflow.dead_letters d
+		WHERE d.stream_id = sid AND d.destination IS NOT NULL
+		  AND (ids IS NULL OR d.id = ANY (ids))
+		RETURNING d.id, d.sequence, d.destination
+	)
+	INSERT INTO streamflow.deliveries (stream_id, sequence, destination)
+	SELECT sid, m.sequence, coalesce(url, m.destination) FROM moved m ORDER BY m.id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+-- Delivery state per stream with a destination or anything pending: what is
+-- pending, the oldest pending row (the one the others wait for) with its
+-- attempts and last outcome, dead letters, and the destination's circuit.
+CREATE VIEW @extschema@.delivery_state AS
+SELECT s.id AS stream_id,
+	s.destination_url,
+	coalesce(p.pending, 0) AS pending,
+	coalesce(p.retrying, 0) AS retrying,
+	p.oldest_pending_at,
+	h.sequence AS head_sequence,
+	h.attempts AS head_attempts,
+	h.next_attempt_at AS head_next_attempt_at,
+	h.last_status,
+	h.last_error,
+	coalesce(l.dead_letters, 0) AS dead_letters,
+	coalesce(c.circuit, 'closed') AS circuit,
+	coalesce(c.consecutive_failures, 0) AS consecutive_failures,
+	c.opened_until
+FROM @extschema@.streams s
+LEFT JOIN LATERAL (
+	SELECT count(*) AS pending, count(*) FILTER (WHERE d.attempts > 0) AS retrying,
+		min(d.created_at) AS oldest_pending_at
+	FROM @extschema@.deliveries d WHERE d.stream_id = s.id
+) p ON true
+LEFT JOIN LATERAL (
+	SELECT d.sequence, d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.destination
+	FROM @extschema@.deliveries d WHERE d.stream_id = s.id ORDER BY d.sequence LIMIT 1
+) h ON true
+LEFT JOIN LATERAL (
+	SELECT count(*) AS dead_letters FROM @extschema@.dead_letters l
+	WHERE l.stream_id = s.id AND l.destination IS NOT NULL
+) l ON true
+LEFT JOIN @extschema@.destination_state c ON c.destination = coalesce(h.destination, s.destination_url)
+WHERE s.destination_url IS NOT NULL OR p.pending > 0 OR l.dead_letters > 0;
+
+GRANT SELECT ON @extschema@.deliveries, @extschema@.destination_state,
+	@extschema@.delivery_state TO streamflow_reader;
+
+-------------------------------------------------------------------------------
 -- Privileges: nothing for PUBLIC; three roles for ordinary use
 -------------------------------------------------------------------------------
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
@@ -900,5 +1024,6 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.drop_service(text),
 	@extschema@.enforce_retention(),
 	@extschema@.schedule_retention(text),
-	@extschema@.unschedule_retention()
+	@extschema@.unschedule_retention(),
+	@extschema@.replay_dead_letters(text, bigint[])
 	TO streamflow_admin;

@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "frame_store.h"
 #include "ingest.h"
+#include "outbound_queue.h"
 #include "pipeline.h"
 #include "stream_stats.h"
 #include "violations.h"
@@ -128,6 +129,8 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		result->last_sequence = f->sequence;
 		BusQueueFrame(head->id, f);
 	}
+	if (pipeline->destination_url && result->stored > 0)
+		QueueDeliveries(head->id, pipeline->destination_url, valid, nvalid);
 	if (windows)
 		SaveWindows(head->id, pipeline->bindings, added);
 	UpdateStreamHead(head, result->stored, result->duplicates, result->rejected);

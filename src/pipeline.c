@@ -70,11 +70,13 @@ CompilePipeline(const char *stream_id, MemoryContext cxt, StreamPipeline *pipeli
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(stream_id)};
 	SPIPlanPtr	plan = KeptPlan(&config_plan,
-								  "SELECT data_schema, attribute_bindings FROM streamflow.streams"
+								  "SELECT data_schema, attribute_bindings, destination_url FROM streamflow.streams"
 								  " WHERE id = $1", 1, argtypes);
 	bool		schema_null;
 	bool		bindings_null;
+	bool		url_null;
 	Datum		schema;
+	Datum		url;
 	Datum		bindings;
 	MemoryContext old;
 
@@ -82,11 +84,13 @@ CompilePipeline(const char *stream_id, MemoryContext cxt, StreamPipeline *pipeli
 		elog(ERROR, "could not read the pipeline of stream \"%s\"", stream_id);
 	schema = SPIValue(0, 1, &schema_null);
 	bindings = SPIValue(0, 2, &bindings_null);
+	url = SPIValue(0, 3, &url_null);
 	old = MemoryContextSwitchTo(cxt);
 	pipeline->schema = schema_null ? NULL
 		: CompileSchema(DatumGetJsonbP(schema), "in stream option \"data_schema\"");
 	pipeline->bindings = bindings_null ? NULL : CompileBindings(DatumGetJsonbP(bindings));
 	pipeline->has_windows = HasWindows(pipeline->bindings);
+	pipeline->destination_url = url_null ? NULL : TextDatumGetCString(url);
 	MemoryContextSwitchTo(old);
 }
 

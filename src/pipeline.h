@@ -15,6 +15,7 @@ typedef struct StreamPipeline
 	Schema	   *schema;			/* data_schema; NULL when the stream has none */
 	BindingSet *bindings;		/* attribute_bindings; NULL when none */
 	bool		has_windows;	/* some binding has aggregation_window_ms */
+	char	   *destination_url;	/* frames are delivered there; NULL: none */
 } StreamPipeline;
 
 extern StreamPipeline *GetStreamPipeline(StreamHead *head);

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "commit_ring.h"
+#include "outbound.h"
 #include "stream_stats.h"
 #include "worker.h"
 
@@ -28,6 +29,7 @@ _PG_init(void)
 	StatsInit();
 	BusInit();
 	AuthInit();
+	OutboundInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

@@ -69,6 +69,24 @@ WebhookSecret(const char *stream_id)
 }
 
 /*
+ * The HMAC-SHA256 of body with secret, the signature of every webhook this
+ * side checks (inbound) or sends (outbound.c).
+ */
+void
+WebhookHmac(const char *secret, const char *body, size_t len,
+			uint8 digest[PG_SHA256_DIGEST_LENGTH])
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) body, len) < 0 ||
+		pg_hmac_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute a webhook signature: %s", pg_hmac_error(ctx));
+	pg_hmac_free(ctx);
+}
+
+/*
  * NULL when the request's X-Streamflow-Signature is sha256=<hex HMAC-SHA256
  * of the body with secret>, else why not.  Compared in constant time.
  */
@@ -78,7 +96,6 @@ CheckSignature(const Request *req, const char *secret)
 	uint8		expected[PG_SHA256_DIGEST_LENGTH];
 	uint8		given[PG_SHA256_DIGEST_LENGTH];
 	const char *hex = req->signature;
-	pg_hmac_ctx *ctx;
 
 	if (hex == NULL)
 		return "The request has no X-Streamflow-Signature header.";
@@ -90,14 +107,7 @@ CheckSignature(const Request *req, const char *secret)
 		return "X-Streamflow-Signature must be sha256= and 64 hex digits.";
 	(void) hex_decode(hex, 2 * PG_SHA256_DIGEST_LENGTH, (char *) given);
 
-	ctx = pg_hmac_create(PG_SHA256);
-	if (ctx == NULL ||
-		pg_hmac_init(ctx, (const uint8 *) secret, strlen(secret)) < 0 ||
-		pg_hmac_update(ctx, (const uint8 *) (req->content.data ? req->content.data : ""),
-					   req->content.len) < 0 ||
-		pg_hmac_final(ctx, expected, sizeof(expected)) < 0)
-		elog(ERROR, "could not compute a webhook signature: %s", pg_hmac_error(ctx));
-	pg_hmac_free(ctx);
+	WebhookHmac(secret, req->content.data ? req->content.data : "", req->content.len, expected);
 	if (timingsafe_bcmp(expected, given, sizeof(expected)) != 0)
 		return "The signature does not match the body signed with the stream's webhook secret.";
 	return NULL;

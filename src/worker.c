@@ -34,6 +34,8 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "hub.h"
+#include "outbound.h"
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_requests.h"
@@ -61,6 +63,7 @@ TimestampTz worker_started_at = 0;
 typedef struct Session
 {
 	Request    *req;			/* the request in flight, or NULL */
+	LiveClient *live;			/* a WebSocket or SSE subscriber (hub.h), or NULL */
 } Session;
 
 static uv_loop_t uv_loop;
@@ -94,6 +97,8 @@ static void SessionRelease(Session *session);
 
 static const struct lws_protocols protocols[] = {
 	{"http", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
+	/* WebSocket clients may ask for subprotocol "streamflow"; others get "http" */
+	{"streamflow", HttpCallback, sizeof(Session), 0, 0, NULL, 0},
 	{NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
@@ -134,6 +139,8 @@ WorkerInit(void)
 							&worker_request_timeout, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	LiveInit();
+
 	if (process_shared_preload_libraries_in_progress)
 		LauncherRegister();
 	else
@@ -168,7 +175,9 @@ StreamflowWorkerMain(Datum main_arg)
 										 ALLOCSET_DEFAULT_SIZES);
 
 	before_shmem_exit(WorkerShutdown, (Datum) 0);
+	LiveWorkerStart();
 	WorkerCreateContext();
+	OutboundStart(lws_ctx);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -202,11 +211,13 @@ StreamflowWorkerMain(Datum main_arg)
 		 */
 		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
+		OutboundProcess();
+		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
-		if (RequestsPending())
+		if (RequestsPending() || HubPending())
 			continue;
 
-		timeout = uv_backend_timeout(&uv_loop);
+		timeout = HubWaitTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop)));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;
@@ -424,7 +435,17 @@ HttpCallback(struct lws *wsi, enum lws_callback_reasons reason,
 		case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 			return HttpBodyComplete(wsi, session);
 		case LWS_CALLBACK_HTTP_WRITEABLE:
+			if (session && session->live)
+				return SseWrite(wsi, session->live);
 			return HttpWrite(wsi, session);
+		case LWS_CALLBACK_ESTABLISHED:
+		case LWS_CALLBACK_RECEIVE:
+		case LWS_CALLBACK_SERVER_WRITEABLE:
+		case LWS_CALLBACK_CLOSED:
+			return session ? WsCallback(wsi, reason, &session->live, in, len) : -1;
+		case LWS_CALLBACK_TIMER:
+			lws_callback_on_writable(wsi);
+			return 0;
 		default:
 			break;
 	}
@@ -466,6 +487,8 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 	if (status == 0 && strcmp(method, "OPTIONS") == 0)
 		return HttpPreflight(wsi);
 
+	if (status == 0 && strcmp(method, "GET") == 0 && SsePath(path))
+		return SseAccept(wsi, &session->live, path);
 	if (status == 0)
 	{
 		req = RequestNew(wsi, method, path, len, query);
@@ -720,4 +743,7 @@ SessionRelease(Session *session)
 	if (session->req != NULL)
 		RequestConnectionClosed(session->req);
 	session->req = NULL;
+	if (session->live != NULL)
+		LiveClientClosed(session->live);
+	session->live = NULL;
 }

@@ -11,6 +11,8 @@
 #include "postgres.h"
 
 #include "commit_ring.h"
+#include "hub.h"
+#include "outbound.h"
 #include "stream_stats.h"
 #include "worker_ring.h"
 
@@ -41,6 +43,8 @@ static void
 WorkerRingEntry(const RingEntry *entry, void *arg)
 {
 	StatsCountRingFrame(entry->stream_id, entry->sequence);
+	OutboundRingFrame(entry->stream_id);
+	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len);
 }
 
 /*
@@ -52,9 +56,11 @@ static void
 WorkerRingCatchUp(void)
 {
 	ring_catch_ups++;
+	OutboundRingLapped();
 	ereport(LOG,
 			(errmsg("streamflow worker fell behind the commit ring; frames committed meanwhile are read from streamflow.frames"),
 			 errhint("Raise streamflow.ring_size if this happens often.")));
+	HubCatchUpAll();
 }
 
 /* The worker's position in the ring. */
