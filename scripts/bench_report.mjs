@@ -22,7 +22,7 @@ const GOALS = [
 ];
 
 // Workloads in the order the summary and README list them (others after, as found).
-const WORKLOAD_ORDER = ['ingest', 'pipeline', 'bus'];
+const WORKLOAD_ORDER = ['ingest', 'pipeline', 'bus', 'outbound'];
 
 // Median of an array of numbers (null when empty).
 function median(xs) {
