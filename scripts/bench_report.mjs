@@ -135,6 +135,23 @@ function goals(summary, clients) {
   for (const [name, c] of Object.entries(clients)) {
     for (const g of c.goals || []) out.push({ ...g, client: name });
   }
+  return out.concat(liveGoals(clients.live_bench?.lines ?? []));
+}
+
+// The issue's goals on live_bench.mjs's lines (the Node relay baseline for
+// fan-out is not measured yet, so that goal is not evaluated).
+function liveGoals(lines) {
+  const out = [];
+  for (const l of lines) {
+    if (l.mode === 'latency' && l.target_rate === 10000 && Number.isFinite(l.p99_ms)) {
+      out.push({ goal: 'commit -> WebSocket p99 <= 10 ms at 10k frames/s', case: `${l.achieved_rate} frames/s`,
+        target: '<= 10', measured: l.p99_ms, met: l.p99_ms <= 10 });
+    }
+    if (l.mode === 'idle' && Number.isFinite(l.kb_per_connection)) {
+      out.push({ goal: '<= 16 KB per idle WebSocket connection (worker RSS)', case: `${l.connections} connections`,
+        target: '<= 16', measured: l.kb_per_connection, met: l.kb_per_connection <= 16 });
+    }
+  }
   return out;
 }
 
@@ -179,6 +196,11 @@ function markdown(res) {
       lines.push(`| ${c.case} | ${v.variant}${v.variant === c.baseline ? ' (baseline)' : ''} | ${fmt(v.frames_per_s)} | ` +
         `${v.ratio?.toFixed(2) ?? ''} | ${fmt(v.frames_per_cpu_s)} | ${v.ratio_per_cpu?.toFixed(2) ?? ''} |`);
     }
+  }
+  for (const [name, c] of Object.entries(res.clients ?? {})) {
+    if (!c.lines?.length) continue;
+    lines.push('', `**${name}** (one line per run)`, '');
+    for (const l of c.lines) lines.push(`- ${Object.entries(l).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   if (res.goals.length) {
     lines.push('', '| goal | case | target | measured | |', '|---|---|---|---|---|');
