@@ -28,6 +28,7 @@
 #include "storage/shmem.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "commit_ring.h"
 
@@ -55,6 +56,7 @@ typedef struct RingEntryHeader
 	int64		sequence;
 	uint32		id_len;
 	uint32		unused;
+	TimestampTz committed_at;	/* when the commit was copied in */
 } RingEntryHeader;
 
 static int	ring_size_kb = 16 * 1024;
@@ -186,7 +188,7 @@ CopyOut(uint64 pos, void *dst, uint64 len)
 
 /* Writes one entry at pos. */
 static void
-WriteEntry(uint64 pos, const RingEntry *e, uint32 length)
+WriteEntry(uint64 pos, const RingEntry *e, uint32 length, TimestampTz committed_at)
 {
 	RingEntryHeader h;
 	static const char zero = '\0';
@@ -196,6 +198,7 @@ WriteEntry(uint64 pos, const RingEntry *e, uint32 length)
 	h.message_len = e->message ? e->message_len : -1;
 	h.sequence = e->sequence;
 	h.id_len = strlen(e->stream_id);
+	h.committed_at = committed_at;
 	CopyIn(pos, &h, sizeof(h));
 	pos += sizeof(h);
 	CopyIn(pos, e->stream_id, h.id_len + 1);
@@ -220,6 +223,7 @@ CommitRingWrite(const RingEntry *entries, int n)
 	uint64		pos;
 	uint64		skip = 0;
 	Latch	   *latch;
+	TimestampTz now;
 	int			first = 0;
 	int			i;
 
@@ -230,6 +234,7 @@ CommitRingWrite(const RingEntry *entries, int n)
 	/* a commit larger than the ring keeps only its newest entries */
 	while (total - skip > ring->size)
 		skip += EntryLength(&entries[first++]);
+	now = GetCurrentTimestamp();	/* a clock read: cannot fail */
 
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	pos = pg_atomic_read_u64(&ring->reserved);
@@ -240,7 +245,7 @@ CommitRingWrite(const RingEntry *entries, int n)
 	{
 		uint32		length = EntryLength(&entries[i]);
 
-		WriteEntry(pos, &entries[i], length);
+		WriteEntry(pos, &entries[i], length, now);
 		pos += length;
 	}
 	pg_write_barrier();
@@ -365,6 +370,7 @@ CommitRingRead(uint64 *cursor, RingConsumer consumer, void *arg)
 		entry.sequence = h.sequence;
 		entry.message = h.message_len >= 0 ? read_buf + h.id_len + 1 : NULL;
 		entry.message_len = Max(h.message_len, 0);
+		entry.committed_at = h.committed_at;
 		*cursor += h.length;
 		consumer(&entry, arg);
 	}

@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 /* One committed frame as the worker reads it. */
 typedef struct RingEntry
 {
@@ -14,6 +16,7 @@ typedef struct RingEntry
 	int64		sequence;
 	const char *message;		/* seed 000's message; NULL when a reference */
 	int			message_len;	/* 0 when a reference */
+	TimestampTz committed_at;	/* set by CommitRingWrite: when the commit copied it */
 } RingEntry;
 
 typedef void (*RingConsumer) (const RingEntry *entry, void *arg);

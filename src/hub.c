@@ -473,7 +473,8 @@ HubEnqueue(Subscription *sub, HubMessage *msg)
  * storage.
  */
 void
-HubDispatch(const char *stream_id, int64 sequence, const char *message, int len)
+HubDispatch(const char *stream_id, int64 sequence, const char *message, int len,
+			TimestampTz committed_at)
 {
 	HubStream  *stream = HubStreamFor(stream_id, false);
 	HubMessage *msg = NULL;
@@ -491,7 +492,7 @@ HubDispatch(const char *stream_id, int64 sequence, const char *message, int len)
 		{
 			msg = HubMessageCreate(sequence, message, len);
 			if (msg != NULL)
-				msg->read_at = GetCurrentTimestamp();
+				msg->read_at = committed_at;
 		}
 		if (msg == NULL)
 		{

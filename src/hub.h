@@ -31,7 +31,7 @@ typedef struct HubMessage
 {
 	int			refcount;
 	int64		sequence;
-	TimestampTz read_at;		/* when read from the commit ring; 0 for a replay */
+	TimestampTz read_at;		/* when committed (copied into the ring); 0 for a replay */
 	int			len;
 	char	   *data;
 	char		buf[FLEXIBLE_ARRAY_MEMBER];
@@ -182,7 +182,8 @@ extern int	SseAccept(struct lws *wsi, LiveClient **slot, const char *path);
 extern int	SseWrite(struct lws *wsi, LiveClient *client);
 
 /* Main loop. */
-extern void HubDispatch(const char *stream_id, int64 sequence, const char *message, int len);
+extern void HubDispatch(const char *stream_id, int64 sequence, const char *message, int len,
+						TimestampTz committed_at);
 extern void HubCatchUpAll(void);
 extern void HubProcess(MemoryContext loop_context);
 extern long HubWaitTimeout(long timeout);

@@ -76,9 +76,16 @@ static int	open_connections = 0;
 static char *started_database;
 static char *started_listen_address;
 static int	started_port;
+static char *started_tls_cert;
+static char *started_tls_key;
+
+/* GUCs streamflow.tls_cert_file / tls_key_file: both set serves https and wss. */
+static char *worker_tls_cert_file = NULL;
+static char *worker_tls_key_file = NULL;
 
 static void WorkerCreateContext(void);
 static bool WorkerListen(void);
+static bool WorkerTlsOptions(struct lws_context_creation_info *info);
 static void WorkerReload(void);
 static char *WorkerDatabaseName(void);
 static void WorkerShutdown(int code, Datum arg);
@@ -139,6 +146,14 @@ WorkerInit(void)
 							&worker_request_timeout, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("streamflow.tls_cert_file",
+							   gettext_noop("PEM certificate (chain) the worker serves https and wss with."),
+							   gettext_noop("Empty serves plain http and ws. Needs streamflow.tls_key_file; a change restarts the worker."),
+							   &worker_tls_cert_file, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("streamflow.tls_key_file",
+							   gettext_noop("PEM private key of streamflow.tls_cert_file."),
+							   NULL, &worker_tls_key_file, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+
 	LiveInit();
 
 	if (process_shared_preload_libraries_in_progress)
@@ -168,6 +183,8 @@ StreamflowWorkerMain(Datum main_arg)
 	started_database = WorkerDatabaseName();
 	started_listen_address = MemoryContextStrdup(TopMemoryContext, worker_listen_address);
 	started_port = worker_port;
+	started_tls_cert = MemoryContextStrdup(TopMemoryContext, worker_tls_cert_file);
+	started_tls_key = MemoryContextStrdup(TopMemoryContext, worker_tls_key_file);
 	worker_started_at = GetCurrentTimestamp();
 	WorkerRingStart();
 
@@ -250,10 +267,12 @@ WorkerReload(void)
 	ProcessConfigFile(PGC_SIGHUP);
 	if (strcmp(started_database, worker_database) != 0 ||
 		strcmp(started_listen_address, worker_listen_address) != 0 ||
-		started_port != worker_port)
+		started_port != worker_port ||
+		strcmp(started_tls_cert, worker_tls_cert_file) != 0 ||
+		strcmp(started_tls_key, worker_tls_key_file) != 0)
 	{
 		ereport(LOG,
-				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address or port")));
+				(errmsg("streamflow worker restarting to apply new streamflow.database, listen_address, port or TLS files")));
 		proc_exit(1);
 	}
 }
@@ -344,6 +363,8 @@ WorkerListen(void)
 	info.keepalive_timeout = 5;
 	/* headers not complete by then: the connection is closed */
 	info.timeout_secs_ah_idle = worker_request_timeout;
+	if (!WorkerTlsOptions(&info))
+		return false;
 
 	lws_vh = lws_create_vhost(lws_ctx, &info);
 	if (lws_vh == NULL)
@@ -352,13 +373,44 @@ WorkerListen(void)
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("streamflow worker could not listen on %s:%d",
 						address ? address : "*", worker_port),
-				 errdetail("The address may be in use by another program or another cluster."),
+				 info.ssl_cert_filepath
+				 ? errdetail("The address may be in use, or the TLS certificate or key could not be loaded (the libwebsockets lines above say which).")
+				 : errdetail("The address may be in use by another program or another cluster."),
 				 errhint("Set streamflow.port to a free port and restart the server; the worker retries every %d seconds.",
 						 WORKER_LISTEN_RETRY_MS / 1000)));
 		return false;
 	}
 	ereport(LOG,
-			(errmsg("streamflow worker listening on %s:%d", address ? address : "*", worker_port)));
+			(errmsg("streamflow worker listening on %s:%d (%s)", address ? address : "*", worker_port,
+					info.ssl_cert_filepath ? "https and wss" : "http and ws")));
+	return true;
+}
+
+/*
+ * Sets the listener's TLS certificate and key when both GUCs are set; false
+ * (with a warning, so the worker does not listen in clear text instead) when
+ * only one is.
+ */
+static bool
+WorkerTlsOptions(struct lws_context_creation_info *info)
+{
+	bool		cert = worker_tls_cert_file[0] != '\0';
+	bool		key = worker_tls_key_file[0] != '\0';
+
+	if (!cert && !key)
+		return true;
+	if (cert != key)
+	{
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("streamflow worker does not listen: streamflow.%s is set but streamflow.%s is not",
+						cert ? "tls_cert_file" : "tls_key_file", cert ? "tls_key_file" : "tls_cert_file"),
+				 errhint("Set both to serve https and wss, or neither to serve http and ws, then reload.")));
+		return false;
+	}
+	info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info->ssl_cert_filepath = worker_tls_cert_file;
+	info->ssl_private_key_filepath = worker_tls_key_file;
 	return true;
 }
 

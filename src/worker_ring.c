@@ -44,7 +44,8 @@ WorkerRingEntry(const RingEntry *entry, void *arg)
 {
 	StatsCountRingFrame(entry->stream_id, entry->sequence);
 	OutboundRingFrame(entry->stream_id);
-	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len);
+	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len,
+				entry->committed_at);
 }
 
 /*
