@@ -41,11 +41,12 @@ test: deps
 	$(MAKE) -s install >/dev/null
 	bash scripts/test.sh
 
-# Benchmarks (never part of make test): side-by-side ratios on a throwaway cluster.
+# Benchmarks (never part of make test): side-by-side ratios on a tuned throwaway
+# cluster; `make bench QUICK=1` (or BENCH_QUICK=1) is the few-minute mode.
 bench: deps
 	$(MAKE) -s all
 	$(MAKE) -s install >/dev/null
-	bash scripts/bench.sh
+	BENCH_QUICK=$(or $(QUICK),$(BENCH_QUICK),0) bash scripts/bench.sh
 
 # Fuzzing (fuzz/streamflow_fuzz.c): clang builds the harness, streamflow's
 # engines (not _PG_init nor the network worker: worker*, hub, live_*) and

@@ -8,6 +8,7 @@ packages=(
 	build-essential postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev pkg-config
 	postgresql-15-cron postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+	postgresql-15-pgq3 jq
 	nodejs npm bc openssl curl
 	chromium
 	clang libclang-rt-14-dev llvm

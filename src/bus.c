@@ -44,6 +44,10 @@ typedef struct PendingFrame
 	int32		latency_ms;
 	const char *status;
 	Jsonb	   *payload;		/* copied; turned into a message only if sent */
+	char	   *payload_text;	/* payload as JSON text, rendered once at
+								 * pre-commit for NOTIFY and the ring; NULL
+								 * until then */
+	int			payload_len;
 	Jsonb	   *metadata;		/* copied; NULL when none */
 	TimestampTz created_at;		/* the transaction's start, as frames.created_at */
 	int			nest_level;		/* subtransaction that stored it */
@@ -79,9 +83,27 @@ BusInit(void)
 	RegisterSubXactCallback(BusSubXactCallback, NULL);
 }
 
+/* The frame's payload as JSON text, rendered on first use (TopTransactionContext). */
+static const char *
+PayloadText(PendingFrame *frame)
+{
+	if (frame->payload_text == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		JsonbToCString(&buf, &frame->payload->root, VARSIZE(frame->payload));
+		frame->payload_text = buf.data;
+		frame->payload_len = buf.len;
+		MemoryContextSwitchTo(old);
+	}
+	return frame->payload_text;
+}
+
 /* The announcement of one frame, or its reference when too large. */
 static char *
-BuildMessage(const PendingFrame *frame)
+BuildMessage(PendingFrame *frame)
 {
 	StringInfoData buf;
 	int			head_len;
@@ -93,7 +115,8 @@ BuildMessage(const PendingFrame *frame)
 					 frame->sequence, frame->status, frame->latency_ms);
 	head_len = buf.len;
 	appendStringInfoString(&buf, ", \"payload\": ");
-	JsonbToCString(&buf, &frame->payload->root, VARSIZE(frame->payload));
+	PayloadText(frame);
+	appendBinaryStringInfo(&buf, frame->payload_text, frame->payload_len);
 	appendStringInfoChar(&buf, '}');
 	if (buf.len >= BUS_PAYLOAD_LIMIT)
 	{
@@ -126,6 +149,8 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 	p->sequence = frame->sequence;
 	p->latency_ms = frame->latency_ms;
 	p->status = pstrdup(frame->status);
+	p->payload_text = NULL;
+	p->payload_len = 0;
 	p->payload = palloc(VARSIZE(frame->payload));
 	memcpy(p->payload, frame->payload, VARSIZE(frame->payload));
 	p->metadata = NULL;
@@ -214,8 +239,10 @@ StageForRing(void)
 		RingEntry  *e = &staged[i];
 
 		resetStringInfo(&buf);
-		RenderFrameMessage(&buf, p->stream_id, p->sequence, p->created_at,
-						   p->payload, p->metadata, p->status, p->latency_ms);
+		PayloadText(p);
+		RenderFrameMessageText(&buf, p->stream_id, p->sequence, p->created_at,
+							   p->payload_text, p->payload_len, p->metadata,
+							   p->status, p->latency_ms);
 		e->stream_id = p->stream_id;
 		e->sequence = p->sequence;
 		e->message = buf.len <= max_message ? pnstrdup(buf.data, buf.len) : NULL;

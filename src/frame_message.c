@@ -23,11 +23,10 @@
 #include "frame_message.h"
 #include "jsonb_util.h"
 
-/* Appends the message for one frame to buf. */
-void
-RenderFrameMessage(StringInfo buf, const char *stream_id, int64 sequence,
-				   TimestampTz created_at, Jsonb *payload, Jsonb *metadata,
-				   const char *status, int32 latency_ms)
+/* Appends the message's fields before data's value: {"stream_id", ..., "data": */
+static void
+RenderHead(StringInfo buf, const char *stream_id, int64 sequence,
+		   TimestampTz created_at, Jsonb *metadata)
 {
 	JsonbValue *message_id = NULL;
 	char		timestamp[MAXDATELEN + 1];
@@ -44,7 +43,12 @@ RenderFrameMessage(StringInfo buf, const char *stream_id, int64 sequence,
 	else
 		appendStringInfo(buf, "\"%s:" INT64_FORMAT "\"", stream_id, sequence);
 	appendStringInfo(buf, ",\"sequence\":" INT64_FORMAT ",\"data\":", sequence);
-	JsonbToCString(buf, &payload->root, VARSIZE(payload));
+}
+
+/* Appends the message's fields after data's value, and closes it. */
+static void
+RenderTail(StringInfo buf, Jsonb *metadata, const char *status, int32 latency_ms)
+{
 	appendStringInfoString(buf, ",\"metadata\":");
 	if (metadata != NULL)
 		JsonbToCString(buf, &metadata->root, VARSIZE(metadata));
@@ -53,6 +57,31 @@ RenderFrameMessage(StringInfo buf, const char *stream_id, int64 sequence,
 	appendStringInfoString(buf, ",\"status\":");
 	escape_json(buf, status);
 	appendStringInfo(buf, ",\"latency_ms\":%d}", latency_ms);
+}
+
+/* Appends the message for one frame to buf. */
+void
+RenderFrameMessage(StringInfo buf, const char *stream_id, int64 sequence,
+				   TimestampTz created_at, Jsonb *payload, Jsonb *metadata,
+				   const char *status, int32 latency_ms)
+{
+	RenderHead(buf, stream_id, sequence, created_at, metadata);
+	JsonbToCString(buf, &payload->root, VARSIZE(payload));
+	RenderTail(buf, metadata, status, latency_ms);
+}
+
+/*
+ * The same, with the payload already rendered as JSON text (JsonbToCString's):
+ * the bus renders each payload once for both NOTIFY and the commit ring.
+ */
+void
+RenderFrameMessageText(StringInfo buf, const char *stream_id, int64 sequence,
+					   TimestampTz created_at, const char *payload_text, int payload_len,
+					   Jsonb *metadata, const char *status, int32 latency_ms)
+{
+	RenderHead(buf, stream_id, sequence, created_at, metadata);
+	appendBinaryStringInfo(buf, payload_text, payload_len);
+	RenderTail(buf, metadata, status, latency_ms);
 }
 
 /* The attribute number of column name in desc; an error when it is missing. */

@@ -16,6 +16,9 @@
 extern void RenderFrameMessage(StringInfo buf, const char *stream_id, int64 sequence,
 							   TimestampTz created_at, Jsonb *payload, Jsonb *metadata,
 							   const char *status, int32 latency_ms);
+extern void RenderFrameMessageText(StringInfo buf, const char *stream_id, int64 sequence,
+								   TimestampTz created_at, const char *payload_text, int payload_len,
+								   Jsonb *metadata, const char *status, int32 latency_ms);
 extern void RenderFrameTuple(StringInfo buf, HeapTuple tuple, TupleDesc desc);
 
 #endif

@@ -4,6 +4,7 @@
 // 10 destinations, and 10 destinations beside one that never answers.
 // Usage: node outbound_bench.mjs (PGHOST/PGPORT/PGDATABASE/PGUSER set).
 import http from 'node:http';
+import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 
 const total = Number(process.env.FRAMES ?? 5000);
@@ -54,9 +55,14 @@ async function run(n, withHanging) {
   return { delivered: want, secs, rate: want / secs, stuck: stuck ? stuck.count : null };
 }
 
+const records = [];
 for (const [n, hang] of [[1, false], [10, false], [10, true]]) {
   const r = await run(n, hang);
+  records.push({ workload: 'outbound', case: `${n} destination(s)${hang ? ' + 1 hanging' : ''}`,
+    variant: 'streamflow', baseline: 'streamflow', rep: 1, frames: r.delivered, seconds: r.secs, cpu_seconds: null });
   console.log(`${n} destination(s)${hang ? ' + 1 hanging' : ''}: ${r.delivered} deliveries in ${r.secs.toFixed(2)} s = ${Math.round(r.rate)}/s` +
     (hang ? ` (the hanging one received ${r.stuck} request(s))` : ''));
 }
+// make bench (scripts/bench.sh) merges this into bench-results.json
+if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify({ records }) + '\n');
 await db.end();

@@ -1,20 +1,17 @@
 #!/usr/bin/env bash
 # Pipeline benchmark: seed 000's "Crawler to AI Stream" (three bindings and a
 # data_schema with format "uri") against the same frames into a stream with
-# neither, side by side, alternating runs, median of REPS.
-#   batch:  10,000 frames per ingest_batch call (ratio = time / plain stream)
-#   single: one ingest() per transaction with pgbench, 1 client
-#           (ratio = pipeline tps / plain tps)
-#
-#   pipeline_bench.sh HOST PORT DB   (streamflow installed in DB)
+# neither, side by side, alternating runs, BENCH_REPS repetitions:
+#   batch:  10,000 frames per ingest_batch call, bus off
+#   single: one ingest() per transaction with pgbench, 1 client, bus on
+# One JSON line per run in $BENCH_RAW/pipeline.jsonl (see lib.sh: record);
+# the baseline is the plain stream.
 set -euo pipefail
-host=$1 port=$2 db=$3
-REPS=${REPS:-5}
-SECS=${SECS:-5}
+cd "$(dirname "$0")"
+. ./lib.sh
 N=${N:-10000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-q() { psql -X -qAt -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U postgres -d "$db" "$@"; }
 
 q >/dev/null <<SQL
 SELECT streamflow.create_stream('{
@@ -42,32 +39,25 @@ payload='{"page_url": "https://example.com/articles/1?ref=crawler", "page_conten
 echo "SELECT streamflow.ingest('bench_crawler', '$payload');" >"$tmp/pipeline.sql"
 echo "SELECT streamflow.ingest('bench_crawler_plain', '$payload');" >"$tmp/plain.sql"
 
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
-tps() { pgbench -n -h "$host" -p "$port" -U postgres -f "$tmp/$1.sql" -c 1 -j 1 -T "$SECS" "$db" 2>/dev/null | awk '/^tps/ {print $3}'; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-
-plain="" pipe=""
-for r in $(seq 1 "$REPS"); do
-	q -c "DELETE FROM streamflow.frames WHERE stream_id LIKE 'bench_crawler%'; UPDATE streamflow.stream_state SET last_sequence = 0 WHERE stream_id LIKE 'bench_crawler%'; CHECKPOINT;"
-	plain+=" $(secs q -c "SET streamflow.notify = off; SELECT streamflow.ingest_batch('bench_crawler_plain', frames) FROM bench_crawler_batch")"
-	pipe+=" $(secs q -c "SET streamflow.notify = off; SELECT streamflow.ingest_batch('bench_crawler', frames) FROM bench_crawler_batch")"
+batch_case="ingest_batch of $N frames, bus off"
+single_case="one ingest() per transaction, 1 client"
+for r in $(seq 1 "$BENCH_REPS"); do
+	for v in $(rotate "$r" plain_stream bindings_schema); do
+		stream=bench_crawler_plain
+		[ "$v" = plain_stream ] || stream=bench_crawler
+		q -c "DELETE FROM streamflow.frames WHERE stream_id LIKE 'bench_crawler%'; CHECKPOINT;"
+		s=$(secs q -c "SET streamflow.notify = off; SELECT streamflow.ingest_batch('$stream', frames) FROM bench_crawler_batch")
+		record pipeline "$batch_case" "$v" plain_stream "$r" "$N" "$s"
+		printf 'rep %d  %-40s %-16s %9.0f frames/s\n' "$r" "$batch_case" "$v" "$(echo "$N / $s" | bc -l)"
+	done
+	for v in $(rotate "$r" plain_stream bindings_schema); do
+		script=$tmp/plain.sql
+		[ "$v" = plain_stream ] || script=$tmp/pipeline.sql
+		read -r tx tps cpu <<<"$(pgbench_run "$script" 1)"
+		record pipeline "$single_case" "$v" plain_stream "$r" "$tx" "$(echo "$tx / $tps" | bc -l)" "$cpu"
+		printf 'rep %d  %-40s %-16s %9.0f frames/s\n' "$r" "$single_case" "$v" "$tps"
+	done
 done
 stored=$(q -c "SELECT count(*) FROM streamflow.frames WHERE stream_id = 'bench_crawler' AND payload ? 'content' AND NOT payload ? 'page_content'")
-mp=$(echo "$plain" | median); mq=$(echo "$pipe" | median)
-printf '%-30s %10s %12s %10s\n' "batch of $N (bus off)" median_s frames_per_s vs_plain
-printf '%-30s %10.3f %12.0f %10.2f\n' "plain stream" "$mp" "$(echo "$N / $mp" | bc -l)" 1
-printf '%-30s %10.3f %12.0f %10.2f\n' "bindings + data_schema" "$mq" "$(echo "$N / $mq" | bc -l)" "$(echo "$mq / $mp" | bc -l)"
-printf 'pipeline cost per frame: %.1f us (%s of %s frames stored in bound form)\n' \
-	"$(echo "($mq - $mp) * 1000000 / $N" | bc -l)" "$stored" "$N"
-
-echo
-plain="" pipe=""
-for r in $(seq 1 "$REPS"); do
-	plain+=" $(tps plain)"
-	pipe+=" $(tps pipeline)"
-done
-mp=$(echo "$plain" | median); mq=$(echo "$pipe" | median)
-printf '%-30s %10s %10s\n' "single ingest(), 1 client" tps vs_plain
-printf '%-30s %10.0f %10.2f\n' "plain stream" "$mp" 1
-printf '%-30s %10.0f %10.2f\n' "bindings + data_schema" "$mq" "$(echo "$mq / $mp" | bc -l)"
+echo "$stored frames of the last runs stored in bound form (content, not page_content)"
 q -c "SELECT streamflow.drop_stream('bench_crawler'), streamflow.drop_stream('bench_crawler_plain'); DROP TABLE bench_crawler_batch;" >/dev/null
