@@ -43,7 +43,6 @@ static SPIPlanPtr lookup_plan;
 static SPIPlanPtr touch_plan;
 
 static void TokenHash(const char *token, uint8 *digest);
-static bool TimingSafeEqual(const uint8 *a, const uint8 *b, size_t n);
 static void TokenTouch(Datum token_id);
 
 /* Defines streamflow.auth. */
@@ -73,18 +72,6 @@ TokenHash(const char *token, uint8 *digest)
 		elog(ERROR, "could not compute a SHA-256 hash: %s", why);
 	}
 	pg_cryptohash_free(ctx);
-}
-
-/* Whether a and b hold the same n bytes, in time independent of where they differ. */
-static bool
-TimingSafeEqual(const uint8 *a, const uint8 *b, size_t n)
-{
-	volatile uint8 diff = 0;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		diff |= a[i] ^ b[i];
-	return diff == 0;
 }
 
 /*
@@ -153,7 +140,7 @@ AuthorizeStream(const char *token, const char *stream_id, bool write)
 
 	stored = DatumGetByteaPP(SPIValue(0, 1, &isnull));
 	if (isnull || VARSIZE_ANY_EXHDR(stored) != sizeof(digest) ||
-		!TimingSafeEqual((const uint8 *) VARDATA_ANY(stored), digest, sizeof(digest)))
+		timingsafe_bcmp(VARDATA_ANY(stored), digest, sizeof(digest)) != 0)
 		return AUTH_INVALID;
 	if (!DatumGetBool(SPIValue(0, 3, &isnull)) || !DatumGetBool(SPIValue(0, 4, &isnull)))
 		return AUTH_FORBIDDEN;

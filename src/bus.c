@@ -273,7 +273,8 @@ BusXactCallback(XactEvent event, void *arg)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						 errmsg("cannot PREPARE a transaction that ingested frames"),
-						 errdetail("Frames are announced with NOTIFY, which prepared transactions cannot send.")));
+						 errdetail("Frames are announced with NOTIFY and handed to the streamflow worker at commit, which a prepared transaction's COMMIT PREPARED does not do."),
+						 errhint("Ingest outside the prepared transaction.")));
 			break;
 		case XACT_EVENT_COMMIT:
 			if (nstaged > 0)

@@ -540,7 +540,11 @@ HttpAccept(struct lws *wsi, Session *session, const char *path, size_t len)
 		return HttpPreflight(wsi);
 
 	if (status == 0 && strcmp(method, "GET") == 0 && SsePath(path))
+	{
+		/* an earlier answer on this keep-alive connection is finished with */
+		SessionRelease(session);
 		return SseAccept(wsi, &session->live, path);
+	}
 	if (status == 0)
 	{
 		req = RequestNew(wsi, method, path, len, query);
