@@ -94,6 +94,9 @@ typedef struct Destination
 	int			failures;		/* in a row */
 	TimestampTz opened_until;
 	bool		changed;		/* circuit to write to destination_state */
+	Circuit		saved_circuit;	/* the circuit when the transaction began, */
+	int			saved_failures; /* restored if it aborts */
+	TimestampTz saved_opened_until;
 	bool		held;			/* this claim round: its head is not due yet */
 	dlist_head	ready;			/* read ahead, not sent yet, oldest first */
 	int			n_ready;
@@ -125,7 +128,9 @@ static void RecordOutcomes(void);
 static void ReloadDestinationStreams(void);
 static void Claim(void);
 static void ClaimRowArrived(const ClaimRow *row, void *arg);
+static void SaveCircuits(void);
 static void ForgetTransaction(void);
+static void CountOutcome(const Delivery *d, TimestampTz now);
 static void StartClaimed(void);
 static void StartReady(void);
 static void DropReady(Destination *dest);
@@ -374,6 +379,7 @@ OutboundTransaction(bool poll)
 		 */
 		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
+		SaveCircuits();
 		RecordOutcomes();
 		if (poll)
 			ReloadDestinationStreams();
@@ -411,8 +417,21 @@ OutboundTransaction(bool poll)
 	StartClaimed();
 }
 
+/* Remembers every circuit as it stands before a transaction records outcomes. */
+static void
+SaveCircuits(void)
+{
+	for (Destination *dest = destinations; dest; dest = dest->next)
+	{
+		dest->saved_circuit = dest->circuit;
+		dest->saved_failures = dest->failures;
+		dest->saved_opened_until = dest->opened_until;
+	}
+}
+
 /*
- * The transaction aborted: outcomes it recorded are to be recorded again,
+ * The transaction aborted: outcomes it recorded are to be recorded again (so
+ * the circuits go back to what they were, or a failure would count twice),
  * what it claimed is not sent (the rows are still there).
  */
 static void
@@ -431,6 +450,9 @@ ForgetTransaction(void)
 	for (dest = destinations; dest; dest = dest->next)
 	{
 		DropReady(dest);
+		dest->circuit = dest->saved_circuit;
+		dest->failures = dest->saved_failures;
+		dest->opened_until = dest->saved_opened_until;
 		dest->changed = true;
 	}
 }
@@ -443,6 +465,7 @@ static void
 StartClaimed(void)
 {
 	dlist_mutable_iter iter;
+	TimestampTz now = GetCurrentTimestamp();
 
 	dlist_foreach_modify(iter, &in_flight)
 	{
@@ -450,6 +473,7 @@ StartClaimed(void)
 
 		if (d->recorded)
 		{
+			CountOutcome(d, now);
 			dlist_delete(&d->node);
 			n_in_flight--;
 			DeliveryFree(d);
@@ -475,6 +499,24 @@ RetryDelayMs(const Delivery *d, int attempts)
 	if (d->jitter)
 		delay = delay / 2 + pg_prng_double(&pg_global_prng_state) * delay / 2;
 	return (int64) delay;
+}
+
+/*
+ * Counts a recorded outcome in the stream's shared-memory stats, once its
+ * transaction committed (an aborted one records it again).
+ */
+static void
+CountOutcome(const Delivery *d, TimestampTz now)
+{
+	if (DeliveryOk(d))
+	{
+		StatsCountSent(d->stream_id, 1);
+		StatsRecordLatency(d->stream_id, (double) (now - d->frame_created_at) / 1000.0);
+		return;
+	}
+	StatsCountError(d->stream_id);
+	if (d->attempts + 1 > d->max_retries)
+		StatsCountDropped(d->stream_id, 1);
 }
 
 /* Counts an attempt's outcome in the destination's circuit breaker. */
@@ -539,18 +581,9 @@ RecordOutcomes(void)
 		ok = DeliveryOk(d);
 		CircuitOutcome(d->dest, ok);
 		if (ok)
-		{
 			delivered[n++] = d->id;
-			StatsCountSent(d->stream_id, 1);
-			StatsRecordLatency(d->stream_id, (double) (now - d->frame_created_at) / 1000.0);
-			continue;
-		}
-		StatsCountError(d->stream_id);
-		if (d->attempts + 1 > d->max_retries)
-		{
+		else if (d->attempts + 1 > d->max_retries)
 			StoreDeadLetter(d->id, d->attempts + 1, FailureText(d));
-			StatsCountDropped(d->stream_id, 1);
-		}
 		else
 			StoreRetry(d->id, d->timed_out ? 0 : d->status, FailureText(d),
 					   RetryDelayMs(d, d->attempts + 1));
