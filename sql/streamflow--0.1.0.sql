@@ -109,7 +109,7 @@ CREATE TABLE @extschema@.stream_errors (
 	id bigserial PRIMARY KEY,
 	stream_id text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT now(),
-	source text NOT NULL CHECK (source IN ('sql', 'websocket', 'webhook', 'http', 'poller', 'capture')),
+	source text NOT NULL CHECK (source IN ('sql', 'websocket', 'webhook', 'http', 'poller', 'websocket_client', 'window', 'capture')),
 	raw_payload jsonb,
 	violations jsonb NOT NULL
 );
