@@ -8,7 +8,7 @@ OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress: one file per feature under sql/, outputs under expected/.
-REGRESS = setup streams services ingest bus capture roles retention json_schema bindings pipeline
+REGRESS = setup streams services ingest bus capture roles retention json_schema bindings pipeline windows
 REGRESS_WORKDIR ?= ./tmp_check
 REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=$(REGRESS_WORKDIR)/instance --outputdir=$(REGRESS_WORKDIR)
 

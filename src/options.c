@@ -207,7 +207,7 @@ CheckDuration(const char *noun, const char *path, const char *s)
  * Runs a type's input function on s inside a subtransaction, so that a parse
  * error becomes our own 22023 naming the option, with the parser's message.
  */
-static Datum
+Datum
 ParseOrReject(Oid inputfn, const char *noun, const char *path, const char *s, const char *what)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;

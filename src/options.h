@@ -57,5 +57,7 @@ extern Jsonb *NormalizeOptions(Jsonb *input, const OptionSpec *spec, const char 
 							   bool partial);
 extern bool ValueInList(const char *value, const char *const *values);
 extern char *JoinValues(const char *const *values);
+extern Datum ParseOrReject(Oid inputfn, const char *noun, const char *path, const char *s,
+						   const char *what);
 
 #endif

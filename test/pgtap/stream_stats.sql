@@ -72,14 +72,17 @@ SELECT is((SELECT status FROM streamflow.health()), 'healthy',
 	'an inactive stream is not expected to flow: still healthy');
 
 -------------------------------------------------------------------------------
--- degraded: rejected frames raise the error rate above 5%
+-- degraded: rejected frames raise the error rate above 5%.  stream_stats
+-- counts every rejection since the server started; health() counts those
+-- recorded in stream_errors during its period (on_error dead_letter, the
+-- worker's transports), not skipped or raised ones, which leave no row.
 -------------------------------------------------------------------------------
 SELECT streamflow.create_stream('{"name": "stats_err", "data_schema": {"type": "object", "required": ["v"]}}')->>'id' AS err_id \gset
 SELECT ok((streamflow.ingest('stats_err', '{"v": 1}')).sequence = 1, 'one valid frame');
 SELECT results_eq(
-	$$SELECT ingested, rejected FROM streamflow.ingest_batch('stats_err', '[{"payload": {"v": 2}}, {"payload": {"w": 1}}]', 'skip')$$,
+	$$SELECT ingested, rejected FROM streamflow.ingest_batch('stats_err', '[{"payload": {"v": 2}}, {"payload": {"w": 1}}]', 'dead_letter')$$,
 	$$VALUES (1, 1)$$,
-	'a batch with one frame the schema rejects (skipped)');
+	'a batch with one frame the schema rejects (recorded as a dead letter)');
 SELECT throws_ok($$SELECT streamflow.ingest('stats_err', '{"w": 2}')$$, '22023', NULL,
 	'a frame the schema rejects raises');
 SELECT results_eq(
@@ -89,12 +92,12 @@ SELECT results_eq(
 SELECT is((SELECT status FROM streamflow.health()), 'degraded', 'health() is degraded');
 SELECT is((SELECT alerts FROM streamflow.health()),
 	jsonb_build_array(
-		jsonb_build_object('alert', 'HIGH_ERROR_RATE', 'stream_id', :'err_id', 'value', 0.5, 'threshold', 0.05),
+		jsonb_build_object('alert', 'HIGH_ERROR_RATE', 'stream_id', :'err_id', 'value', 1 / 3.0::double precision, 'threshold', 0.05),
 		jsonb_build_object('alert', 'LOW_THROUGHPUT', 'stream_id', :'err_id', 'value', 2 / 60.0::double precision, 'threshold', 1)),
-	'alerts name the stream: HIGH_ERROR_RATE (0.5 > 0.05) and LOW_THROUGHPUT (2 frames in a minute)');
+	'alerts name the stream: HIGH_ERROR_RATE (1 recorded rejection in 3 frames offered > 0.05) and LOW_THROUGHPUT (2 frames in a minute)');
 SELECT is((SELECT alerts FROM streamflow.health('1 second')),
 	jsonb_build_array(
-		jsonb_build_object('alert', 'HIGH_ERROR_RATE', 'stream_id', :'err_id', 'value', 0.5, 'threshold', 0.05)),
+		jsonb_build_object('alert', 'HIGH_ERROR_RATE', 'stream_id', :'err_id', 'value', 1 / 3.0::double precision, 'threshold', 0.05)),
 	'over a 1 second period its 2 frames are 2 frames/s: only HIGH_ERROR_RATE remains');
 SELECT ok(NOT (SELECT alerts FROM streamflow.health()) @> format('[{"stream_id": "%s"}]', :'ok_id')::jsonb,
 	'the healthy stream raises no alert');
@@ -103,7 +106,7 @@ SELECT ok(NOT (SELECT alerts FROM streamflow.health()) @> format('[{"stream_id":
 SELECT streamflow.create_stream('{"name": "stats_edge", "data_schema": {"required": ["v"]}}')->>'id' AS edge_id \gset
 SELECT is((SELECT rejected FROM streamflow.ingest_batch('stats_edge',
 	(SELECT jsonb_agg(jsonb_build_object('payload', CASE WHEN i = 1 THEN '{"w": 0}'::jsonb ELSE jsonb_build_object('v', i) END))
-	 FROM generate_series(1, 20) i), 'skip')), 1, '1 rejected in 20');
+	 FROM generate_series(1, 20) i), 'dead_letter')), 1, '1 rejected in 20');
 SELECT is((SELECT error_rate FROM streamflow.stream_stats WHERE stream_id = :'edge_id'), 0.05::double precision,
 	'error rate 1/20 = 0.05');
 SELECT ok(NOT (SELECT alerts FROM streamflow.health('1 second')) @> format('[{"stream_id": "%s", "alert": "HIGH_ERROR_RATE"}]', :'edge_id')::jsonb,
