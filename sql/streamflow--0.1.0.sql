@@ -819,47 +819,8 @@ LEFT JOIN @extschema@.stream_counters() c ON c.stream_id = s.id;
 COMMENT ON VIEW @extschema@.stream_stats IS
 'One row per stream.  total_messages_received, duplicates and last_data_received_at are durable (streamflow.stream_state, committed frames only).  The other columns come from shared memory and are reset by a server restart: total_messages_sent, dropped, subscribers, queue_utilization (fullest subscriber queue / its capacity), dropped_late (frames a window dropped because their earliest window had closed) and avg/p95/p99_latency_ms (commit to socket write, from a histogram; null before the first delivery) are the worker''s; error_count is frames rejected (also those whose error rolled the transaction back) plus transport errors, and error_rate is error_count over every frame offered since the restart.  Streams beyond streamflow.max_streams_tracked show zeros.';
 
--- healthy, or degraded with seed 001's alerts.
-CREATE FUNCTION @extschema@.health(period interval DEFAULT '1 minute',
-	OUT status text, OUT alerts jsonb)
-LANGUAGE sql STABLE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH throughput AS (
-		SELECT f.stream_id, count(*) AS frames
-		FROM streamflow.frames f
-		WHERE f.created_at > now() - period
-		GROUP BY f.stream_id
-	), found AS (
-		SELECT s.id AS stream_id, 'LOW_THROUGHPUT' AS alert,
-			coalesce(t.frames, 0) / greatest(extract(epoch FROM period)::double precision, 0.001) AS value,
-			1::double precision AS threshold
-		FROM streamflow.streams s LEFT JOIN throughput t ON t.stream_id = s.id
-		WHERE s.status = 'active'
-		UNION ALL
-		SELECT st.stream_id, 'HIGH_QUEUE_UTILIZATION', st.queue_utilization, 0.8 FROM streamflow.stream_stats st
-		UNION ALL
-		SELECT st.stream_id, 'HIGH_ERROR_RATE', st.error_rate, 0.05 FROM streamflow.stream_stats st
-		UNION ALL
-		SELECT st.stream_id, 'HIGH_LATENCY', st.avg_latency_ms, 5000 FROM streamflow.stream_stats st
-	), raised AS (
-		SELECT * FROM found
-		WHERE CASE alert WHEN 'LOW_THROUGHPUT' THEN value < threshold ELSE value > threshold END
-	)
-	SELECT CASE WHEN count(*) = 0 THEN 'healthy' ELSE 'degraded' END,
-		coalesce(jsonb_agg(jsonb_build_object('alert', alert, 'stream_id', stream_id,
-			'value', value, 'threshold', threshold) ORDER BY stream_id, alert), '[]')
-	FROM raised
-$$;
-
-COMMENT ON FUNCTION @extschema@.health(interval) IS
-'healthy, or degraded with alerts [{alert, stream_id, value, threshold}] on seed 001''s thresholds: LOW_THROUGHPUT when an active stream''s throughput (frames stored during the last period divided by its length in seconds, i.e. frames per second) is below 1; HIGH_QUEUE_UTILIZATION when queue_utilization exceeds 0.8; HIGH_ERROR_RATE when error_rate exceeds 0.05; HIGH_LATENCY when avg_latency_ms exceeds 5000 (5 s).  Inactive and paused streams are not expected to flow.';
-
 GRANT SELECT ON @extschema@.stream_stats TO streamflow_reader;
-GRANT EXECUTE ON FUNCTION
-	@extschema@.stream_counters(),
-	@extschema@.health(interval)
-	TO streamflow_reader;
+GRANT EXECUTE ON FUNCTION @extschema@.stream_counters() TO streamflow_reader;
 
 -------------------------------------------------------------------------------
 -- Outbound deliveries: every frame of a stream with destination_url is POSTed
@@ -1027,6 +988,184 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.schedule_retention(text),
 	@extschema@.unschedule_retention(),
 	@extschema@.replay_dead_letters(text, bigint[])
+	TO streamflow_admin;
+
+-------------------------------------------------------------------------------
+-- Windows: tumbling and sliding aggregates of a stream, computed by the
+-- worker as frames arrive (src/window_engine.c), their results stored in
+-- window_results and published as frames of a derived stream named after the
+-- window.  Definitions: src/window_config.c; over stored frames:
+-- window_stats() and health() (src/window_stats.c).
+-------------------------------------------------------------------------------
+
+-- One row per window; the name is also its derived stream's name.
+CREATE TABLE @extschema@.windows (
+	name text PRIMARY KEY,
+	stream_id text NOT NULL REFERENCES @extschema@.streams (id) ON DELETE CASCADE,
+	derived_stream_id text NOT NULL REFERENCES @extschema@.streams (id) ON DELETE CASCADE,
+	config jsonb NOT NULL,
+	closed_through timestamptz,
+	frames bigint NOT NULL DEFAULT 0,
+	late_frames bigint NOT NULL DEFAULT 0,
+	skipped_values bigint NOT NULL DEFAULT 0,
+	groups_over_cap bigint NOT NULL DEFAULT 0,
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX windows_stream_idx ON @extschema@.windows (stream_id);
+
+COMMENT ON TABLE @extschema@.windows IS
+'Windows made by create_window().  config is normalised (durations in milliseconds, paths as "$.a.b").  closed_through is the end of the last window whose results are written (windows ending at or before it are never computed again); frames, late_frames (dropped: their earliest window had closed), skipped_values (values an aggregate could not take: missing, or not a number) and groups_over_cap (frames of groups beyond max_groups) are written by the worker with each close.  Dropping the window''s stream or its derived stream drops the window.';
+
+-- One row per closed window and group: what the derived stream publishes.
+CREATE TABLE @extschema@.window_results (
+	window_name text NOT NULL REFERENCES @extschema@.windows (name) ON DELETE CASCADE,
+	group_key jsonb NOT NULL,
+	window_start timestamptz NOT NULL,
+	window_end timestamptz NOT NULL,
+	aggregates jsonb NOT NULL,
+	frame_count bigint NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (window_name, window_start, group_key)
+);
+
+COMMENT ON TABLE @extschema@.window_results IS
+'The results of closed windows: one row per window [window_start, window_end) and group (group_key is JSON null without group_by or for frames lacking the key), aggregates {"<output>": value} and frame_count, the frames of that group in the window.';
+
+-- The config as create_window stores it; 22023 naming the key when it is wrong.
+CREATE FUNCTION @extschema@.normalize_window_config(config jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'streamflow_normalize_window_config'
+LANGUAGE C STABLE;
+
+COMMENT ON FUNCTION @extschema@.normalize_window_config(jsonb) IS
+'Checks a window config and returns it as create_window stores it (README "Windows").';
+
+-- Creates a window over stream and its derived stream name (status active).
+CREATE FUNCTION @extschema@.create_window(stream text, name text, config jsonb)
+RETURNS @extschema@.windows
+AS 'MODULE_PATHNAME', 'streamflow_create_window'
+LANGUAGE C VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION @extschema@.create_window(text, text, jsonb) IS
+'Creates a window over a stream (by id or name): config {"type": "tumbling" | "sliding", "size", "slide" (sliding only, divides size), "grace", "time": "ingest" | {"path": ...}, "group_by", "max_groups", "aggregates": {"<output>": {"fn": "count" | "sum" | "avg" | "min" | "max" | "rate", "path"}}}.  Creates the active stream its results are published to, named after the window (42710 when a stream or window already has that name).  Windows that ended before the current slide began are never computed.';
+
+-- Drops a window, its results and its derived stream with that stream's frames.
+CREATE FUNCTION @extschema@.drop_window(name text)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	derived text;
+BEGIN
+	DELETE FROM streamflow.windows w WHERE w.name = drop_window.name
+	RETURNING w.derived_stream_id INTO derived;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'window "%" does not exist', name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'List windows with SELECT name, stream_id FROM streamflow.windows.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM streamflow.streams WHERE id = derived) THEN
+		PERFORM streamflow.drop_stream(derived);
+	END IF;
+	RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.drop_window(text) IS
+'Drops a window, its results and its derived stream (with that stream''s frames); 42704 when there is no such window.';
+
+-- Tumbling windows over a stream's stored frames, as a live window computes them.
+CREATE FUNCTION @extschema@.window_stats(stream text, size interval, "from" timestamptz,
+	"to" timestamptz, path text, time_path text DEFAULT NULL, group_by text DEFAULT NULL)
+RETURNS TABLE (group_key jsonb, window_start timestamptz, window_end timestamptz,
+	frame_count bigint, count bigint, sum double precision, avg double precision,
+	min double precision, max double precision, rate double precision)
+AS 'MODULE_PATHNAME', 'streamflow_window_stats'
+LANGUAGE C STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION @extschema@.window_stats(text, interval, timestamptz, timestamptz, text, text, text) IS
+'One row per epoch-aligned window [window_start, window_start + size) and group, over the stored frames whose time (created_at, or the ISO-8601 string or epoch milliseconds at time_path) lies in [from, to); frames without a readable time are left out.  Equals the live tumbling window {"size": size, "time": time_path, "group_by": group_by, "aggregates": {"count": {"fn": "count", "path": path}, "sum"/"avg"/"min"/"max": {"fn": ..., "path": path}, "rate": {"fn": "rate"}}}: count is the frames whose value at path is present and not null (every frame when path is null), sum/avg/min/max take numbers only (null without path; avg, min, max null without numbers), rate is frame_count per second of size.  Unlike a live window it also counts frames a live window would have dropped as late.';
+
+-- Per stream: frames and recorded rejections of the last period, as one window.
+CREATE FUNCTION @extschema@.recent_stream_stats(period interval DEFAULT '1 minute')
+RETURNS TABLE (stream_id text, frames bigint, rate double precision, errors bigint,
+	error_rate double precision, avg_latency_ms double precision)
+AS 'MODULE_PATHNAME', 'streamflow_recent_stream_stats'
+LANGUAGE C STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION @extschema@.recent_stream_stats(interval) IS
+'For every stream that stored a frame or recorded a rejection (streamflow.stream_errors) during the last period: frames, rate (frames per second over period), errors (recorded rejections), error_rate (errors / (frames + errors)) and avg_latency_ms (mean of the frames'' latency_ms).  Computed with the window code (one window of length period).';
+
+-- The threshold alerts of health(), as {alert, stream_id, value, threshold}.
+CREATE FUNCTION @extschema@.health_threshold_alerts(period interval DEFAULT '1 minute')
+RETURNS TABLE (alert jsonb)
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH recent AS (
+		SELECT * FROM streamflow.recent_stream_stats(period)
+	), found AS (
+		SELECT s.id AS stream_id, 'LOW_THROUGHPUT' AS alert, coalesce(r.rate, 0) AS value,
+			1::double precision AS threshold
+		FROM streamflow.streams s LEFT JOIN recent r ON r.stream_id = s.id
+		WHERE s.status = 'active'
+		UNION ALL
+		SELECT st.stream_id, 'HIGH_QUEUE_UTILIZATION', st.queue_utilization, 0.8 FROM streamflow.stream_stats st
+		UNION ALL
+		SELECT r.stream_id, 'HIGH_ERROR_RATE', r.error_rate, 0.05 FROM recent r
+		UNION ALL
+		SELECT r.stream_id, 'HIGH_LATENCY', r.avg_latency_ms, 5000 FROM recent r
+	)
+	SELECT jsonb_build_object('alert', alert, 'stream_id', stream_id, 'value', value, 'threshold', threshold)
+	FROM found
+	WHERE CASE alert WHEN 'LOW_THROUGHPUT' THEN value < threshold ELSE value > threshold END
+$$;
+
+COMMENT ON FUNCTION @extschema@.health_threshold_alerts(interval) IS
+'Seed 001''s threshold alerts over the last period (see health()).';
+
+-- healthy, or degraded with the alerts of every source.
+CREATE FUNCTION @extschema@.health(period interval DEFAULT '1 minute',
+	OUT status text, OUT alerts jsonb)
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH raised AS (
+		SELECT a.alert FROM streamflow.health_threshold_alerts(period) a
+		-- each further source of alerts is one line: UNION ALL SELECT <alert jsonb> FROM ...
+	)
+	SELECT CASE WHEN count(*) = 0 THEN 'healthy' ELSE 'degraded' END,
+		coalesce(jsonb_agg(alert ORDER BY alert->>'stream_id', alert->>'alert', alert::text), '[]')
+	FROM raised
+$$;
+
+COMMENT ON FUNCTION @extschema@.health(interval) IS
+'healthy, or degraded with alerts [{alert, stream_id, value, threshold}] on seed 001''s thresholds, computed over the last period by recent_stream_stats() (the window code over stored frames, not lifetime counters): LOW_THROUGHPUT when an active stream''s throughput (frames stored during the last period divided by its length in seconds, i.e. frames per second) is below 1; HIGH_ERROR_RATE when the rejections recorded in stream_errors during the period exceed 0.05 of frames plus rejections; HIGH_LATENCY when the mean latency_ms of the period''s frames exceeds 5000 (5 s).  HIGH_QUEUE_UTILIZATION when a stream''s queue_utilization (stream_stats, now) exceeds 0.8.  Inactive and paused streams are not expected to flow.';
+
+GRANT SELECT ON @extschema@.windows, @extschema@.window_results TO streamflow_reader;
+REVOKE ALL ON FUNCTION
+	@extschema@.normalize_window_config(jsonb),
+	@extschema@.create_window(text, text, jsonb),
+	@extschema@.drop_window(text),
+	@extschema@.window_stats(text, interval, timestamptz, timestamptz, text, text, text),
+	@extschema@.recent_stream_stats(interval),
+	@extschema@.health_threshold_alerts(interval),
+	@extschema@.health(interval)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.normalize_window_config(jsonb),
+	@extschema@.window_stats(text, interval, timestamptz, timestamptz, text, text, text),
+	@extschema@.recent_stream_stats(interval),
+	@extschema@.health_threshold_alerts(interval),
+	@extschema@.health(interval)
+	TO streamflow_reader;
+GRANT EXECUTE ON FUNCTION
+	@extschema@.create_window(text, text, jsonb),
+	@extschema@.drop_window(text)
 	TO streamflow_admin;
 
 -------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ IsObject(const JsonbValue *v)
 
 /* Parses a window path; see window_config.h. */
 void
-ParseWindowPath(const char *text, const char *key, BindingPath *path)
+ParseWindowPath(const char *text, const char *what, BindingPath *path)
 {
 	const char *steps = text;
 
@@ -91,7 +91,7 @@ ParseWindowPath(const char *text, const char *key, BindingPath *path)
 			reason += strlen(prefix);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid path \"%s\" for window option \"%s\"", text, key),
+				 errmsg("invalid path \"%s\" for %s", text, what),
 				 errdetail("The path %s.", reason),
 				 errhint("%s", path_hint)));
 	}
@@ -99,18 +99,18 @@ ParseWindowPath(const char *text, const char *key, BindingPath *path)
 
 /* A duration in whole milliseconds from an interval; see window_config.h. */
 int64
-WindowIntervalMs(const Interval *interval, const char *key)
+WindowIntervalMs(const Interval *interval, const char *what)
 {
 	if (interval->month != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be given in months or years", key),
+				 errmsg("%s must not be given in months or years", what),
 				 errdetail("Months and years have no fixed length."),
 				 errhint("Give it in days or smaller units, such as \"30 days\".")));
 	if (interval->time % 1000 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a whole number of milliseconds", key),
+				 errmsg("%s must be a whole number of milliseconds", what),
 				 errdetail("Windows are aligned and measured in milliseconds.")));
 	/* cannot overflow: |day| < 2^31 and time / 1000 < 2^54 */
 	return (int64) interval->day * SECS_PER_DAY * 1000 + interval->time / 1000;
@@ -311,7 +311,7 @@ ParseTime(JsonbValue *v, WindowConfig *out)
 				 errdetail("The value given is %s.", JsonbValueToCString(v)),
 				 errhint("Use {\"path\": \"$.ts\"}.")));
 	out->event_time = true;
-	ParseWindowPath(RequireString("time.path", path), "time.path", &out->time_path);
+	ParseWindowPath(RequireString("time.path", path), "window option \"time.path\"", &out->time_path);
 }
 
 /* Fills one aggregate from its {"fn": ..., "path": ...} object. */
@@ -359,7 +359,7 @@ ParseAggregate(const char *output, JsonbValue *v, WindowAggregate *agg)
 	agg->fn = (WindowFn) i;
 	agg->has_path = path != NULL;
 	if (path)
-		ParseWindowPath(path, psprintf("%s.path", key), &agg->path);
+		ParseWindowPath(path, psprintf("window option \"%s.path\"", key), &agg->path);
 	else if (agg->fn != WINDOW_FN_COUNT && agg->fn != WINDOW_FN_RATE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -419,7 +419,8 @@ ParseWindowConfig(Jsonb *config, WindowConfig *out)
 	ParseTime(vals[KEY_TIME], out);
 	out->has_group_by = vals[KEY_GROUP_BY] != NULL;
 	if (out->has_group_by)
-		ParseWindowPath(RequireString("group_by", vals[KEY_GROUP_BY]), "group_by", &out->group_by);
+		ParseWindowPath(RequireString("group_by", vals[KEY_GROUP_BY]), "window option \"group_by\"",
+						&out->group_by);
 	out->max_groups = WINDOW_DEFAULT_MAX_GROUPS;
 	if (vals[KEY_MAX_GROUPS])
 	{

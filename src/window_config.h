@@ -75,12 +75,13 @@ extern TimestampTz WindowPaneStart(const WindowConfig *config, TimestampTz t);
 
 /*
  * Helpers the SQL functions share with the parser: a window path ("a.b",
- * "$.a.b", "items[0].x"; ERROR 22023 naming key when malformed), a duration
- * in whole milliseconds from an interval (ERROR 22023 naming key for months
- * or a fraction of a millisecond), and a JSON number as a finite double.
+ * "$.a.b", "items[0].x"; ERROR 22023 naming what, e.g. 'window option
+ * "group_by"', when malformed), a duration in whole milliseconds from an
+ * interval (ERROR 22023 naming what for months or a fraction of a
+ * millisecond), and a JSON number as a finite double.
  */
-extern void ParseWindowPath(const char *text, const char *key, BindingPath *path);
-extern int64 WindowIntervalMs(const Interval *interval, const char *key);
+extern void ParseWindowPath(const char *text, const char *what, BindingPath *path);
+extern int64 WindowIntervalMs(const Interval *interval, const char *what);
 extern bool WindowJsonNumber(const JsonbValue *v, double *out);
 
 #endif
