@@ -21,9 +21,10 @@
  * Frames the ring cannot give (a reference entry, a lapped ring, a window
  * the worker has just loaded) are read from streamflow.frames: the window
  * is "resynced" from the highest sequence it applied (ring entries up to
- * what the table gave are then skipped).  When the worker starts, each
- * window replays the stored frames with created_at >= closed_through -
- * size - grace: so a crash loses no frame of an open window, except frames
+ * what the table gave are then skipped).  A window created while the
+ * worker runs reads the frames created since the window was.  When the
+ * worker starts, each window replays the stored frames with created_at >=
+ * closed_through - size - grace (frames then late are not counted again): so a crash loses no frame of an open window, except frames
  * whose transaction began more than size + grace before the last closed
  * window's end (event times far ahead of ingest, or very long
  * transactions).  Results written before the crash are never written again
@@ -133,6 +134,7 @@ static MemoryContext engine_cxt = NULL;
 static MemoryContext frame_cxt = NULL;
 static Window *windows = NULL;
 static bool started = false;
+static bool windows_loaded = false;	/* the first reload (worker start) is done */
 static TimestampTz next_reload_at = 0;
 static TimestampTz pause_until = 0;
 /* window_current of an unknown window: 1 waits for a reload, 2 reloaded */
@@ -461,6 +463,7 @@ ReloadWindows(void)
 		}
 		w->seen = true;
 	}
+	windows_loaded = true;
 	for (link = &windows; *link;)
 	{
 		Window	   *w = *link;
@@ -506,7 +509,8 @@ LoadWindow(HeapTuple tuple, TupleDesc desc)
 	w->groups = hash_create("streamflow window groups", 64, &ctl,
 							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 	w->resync = true;
-	w->replaying = true;
+	/* at worker start a crash rebuild: frames already judged are not counted again */
+	w->replaying = !windows_loaded;
 	MemoryContextSwitchTo(old);
 	return w;
 }
@@ -543,9 +547,10 @@ Resync(Window *w)
 	upto = DatumGetInt64(SPIValue(0, 1, &isnull));
 	args[1] = Int64GetDatum(w->last_seq);
 	args[2] = Int64GetDatum(upto);
-	args[3] = TimestampTzGetDatum(w->replaying
+	args[3] = TimestampTzGetDatum(w->last_seq > 0 ? DT_NOBEGIN
+								  : w->replaying
 								  ? w->closed_through - (w->config.size_ms + w->config.grace_ms) * 1000
-								  : DT_NOBEGIN);
+								  : w->created_at);
 	portal = SPI_cursor_open(NULL,
 							 KeptPlan(&replay_plan,
 									  "SELECT sequence, payload, created_at FROM streamflow.frames"
