@@ -1183,4 +1183,5 @@ AS 'MODULE_PATHNAME', 'streamflow_window_current';
 COMMENT ON FUNCTION @extschema@.window_current(text) IS
 'The windows of a window definition that are still open (not yet written to window_results), with the aggregates of the frames the worker has counted so far, one row per window and group.  Asked of the worker through shared memory: 55000 when the worker is not running; an answer larger than streamflow.window_current_bytes is refused.';
 
+REVOKE ALL ON FUNCTION @extschema@.window_current(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.window_current(text) TO streamflow_reader;
