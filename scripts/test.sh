@@ -48,17 +48,17 @@ step "pgTAP (pg_prove test/pgtap)"
 pg_prove -h "$run_dir/cluster" -p "$port" -U postgres -d "$db" test/pgtap/*.sql
 result $? "pgTAP"
 
-# worker*.test.mjs and live_crash.test.mjs kill the worker (and so restart
+# worker*.test.mjs, live_crash.test.mjs and windows_crash.test.mjs kill the worker (and so restart
 # every backend) or move it to another database, auth.test.mjs turns
 # streamflow.auth off for a while: they run alone, one after the other,
 # after the others.
 step "integration tests (node --test test/integration)"
 export PGHOST="$run_dir/cluster" PGPORT=$port PGUSER=postgres PGDATABASE=$db
 export STREAMFLOW_HTTP_PORT=$(bash scripts/cluster.sh http-port "$port")
-mapfile -t shared_tests < <(ls test/integration/*.test.mjs | grep -Ev '/(worker[^/]*|auth|live_crash)\.test\.mjs$')
+mapfile -t shared_tests < <(ls test/integration/*.test.mjs | grep -Ev '/(worker[^/]*|auth|live_crash|windows_crash)\.test\.mjs$')
 node --test "${shared_tests[@]}"
 rc=$?
-for t in test/integration/auth.test.mjs test/integration/worker*.test.mjs test/integration/live_crash.test.mjs; do
+for t in test/integration/auth.test.mjs test/integration/worker*.test.mjs test/integration/live_crash.test.mjs test/integration/windows_crash.test.mjs; do
 	node --test "$t" || rc=1
 done
 [ $rc -eq 0 ]

@@ -777,7 +777,7 @@ CREATE FUNCTION @extschema@.stream_counters(
 	OUT ring_last_sequence bigint, OUT subscribers integer, OUT queue_used bigint,
 	OUT queue_capacity bigint, OUT last_data_received_at timestamptz,
 	OUT latency_count bigint, OUT avg_latency_ms double precision,
-	OUT p95_latency_ms double precision, OUT p99_latency_ms double precision)
+	OUT p95_latency_ms double precision, OUT p99_latency_ms double precision, OUT dropped_late bigint)
 RETURNS SETOF record
 LANGUAGE c VOLATILE
 AS 'MODULE_PATHNAME', 'streamflow_stream_counters';
@@ -810,13 +810,14 @@ SELECT s.id AS stream_id,
 		THEN c.queue_used::double precision / c.queue_capacity ELSE 0::double precision
 	END AS queue_utilization,
 	coalesce(c.dropped, 0) AS dropped,
-	coalesce(h.duplicates, 0) AS duplicates
+	coalesce(h.duplicates, 0) AS duplicates,
+	coalesce(c.dropped_late, 0) AS dropped_late
 FROM @extschema@.streams s
 LEFT JOIN @extschema@.stream_state h ON h.stream_id = s.id
 LEFT JOIN @extschema@.stream_counters() c ON c.stream_id = s.id;
 
 COMMENT ON VIEW @extschema@.stream_stats IS
-'One row per stream.  total_messages_received, duplicates and last_data_received_at are durable (streamflow.stream_state, committed frames only).  The other columns come from shared memory and are reset by a server restart: total_messages_sent, dropped, subscribers, queue_utilization (fullest subscriber queue / its capacity) and avg/p95/p99_latency_ms (commit to socket write, from a histogram; null before the first delivery) are the worker''s; error_count is frames rejected (also those whose error rolled the transaction back) plus transport errors, and error_rate is error_count over every frame offered since the restart.  Streams beyond streamflow.max_streams_tracked show zeros.';
+'One row per stream.  total_messages_received, duplicates and last_data_received_at are durable (streamflow.stream_state, committed frames only).  The other columns come from shared memory and are reset by a server restart: total_messages_sent, dropped, subscribers, queue_utilization (fullest subscriber queue / its capacity), dropped_late (frames a window dropped because their earliest window had closed) and avg/p95/p99_latency_ms (commit to socket write, from a histogram; null before the first delivery) are the worker''s; error_count is frames rejected (also those whose error rolled the transaction back) plus transport errors, and error_rate is error_count over every frame offered since the restart.  Streams beyond streamflow.max_streams_tracked show zeros.';
 
 GRANT SELECT ON @extschema@.stream_stats TO streamflow_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.stream_counters() TO streamflow_reader;
@@ -1166,3 +1167,21 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.create_window(text, text, jsonb),
 	@extschema@.drop_window(text)
 	TO streamflow_admin;
+
+-------------------------------------------------------------------------------
+-- Windows, live side (src/window_engine.c, src/window_current.c): the worker
+-- aggregates open windows in memory; window_current() asks it for them
+-------------------------------------------------------------------------------
+
+-- The partial values of a window's open windows, from the worker's memory.
+CREATE FUNCTION @extschema@.window_current(name text)
+RETURNS TABLE (group_key jsonb, window_start timestamptz, window_end timestamptz,
+	aggregates jsonb, frame_count bigint)
+LANGUAGE c STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'streamflow_window_current';
+
+COMMENT ON FUNCTION @extschema@.window_current(text) IS
+'The windows of a window definition that are still open (not yet written to window_results), with the aggregates of the frames the worker has counted so far, one row per window and group.  Asked of the worker through shared memory: 55000 when the worker is not running; an answer larger than streamflow.window_current_bytes is refused.';
+
+REVOKE ALL ON FUNCTION @extschema@.window_current(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.window_current(text) TO streamflow_reader;

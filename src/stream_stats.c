@@ -199,6 +199,18 @@ StatsCountDropped(const char *stream_id, int64 n)
 	UnlockCounters();
 }
 
+/* Counts frames a window dropped because their earliest window had closed. */
+void
+StatsCountDroppedLate(const char *stream_id, int64 n)
+{
+	StreamCounters *c = LockCounters(stream_id);
+
+	if (c == NULL)
+		return;
+	c->dropped_late += n;
+	UnlockCounters();
+}
+
 /* Adds delta (negative when leaving) to the stream's subscriber count. */
 void
 StatsAddSubscribers(const char *stream_id, int delta)
@@ -368,8 +380,8 @@ streamflow_stream_counters(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		StreamCounters *c = &all[i];
-		Datum		values[17];
-		bool		nulls[17];
+		Datum		values[18];
+		bool		nulls[18];
 		double		quantiles[3] = {
 			c->latency_count ? c->latency_sum_ms / c->latency_count : NAN,
 			StatsLatencyQuantile(c, 0.95),
@@ -398,6 +410,7 @@ streamflow_stream_counters(PG_FUNCTION_ARGS)
 			values[14 + j] = Float8GetDatum(quantiles[j]);
 			nulls[14 + j] = isnan(quantiles[j]);
 		}
+		values[17] = Int64GetDatum(c->dropped_late);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

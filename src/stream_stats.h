@@ -24,6 +24,7 @@ typedef struct StreamCounters
 	int64		errors;			/* transport-level */
 	int64		sent;
 	int64		dropped;
+	int64		dropped_late;	/* frames too late for every window they fall in */
 	int64		ring_frames;	/* frames the worker read from the commit ring */
 	int64		ring_last_sequence;
 	int32		subscribers;
@@ -41,6 +42,7 @@ extern void StatsInit(void);
 extern void StatsCountIngest(const char *stream_id, int64 received, int64 duplicates, int64 rejected);
 extern void StatsCountSent(const char *stream_id, int64 n);
 extern void StatsCountDropped(const char *stream_id, int64 n);
+extern void StatsCountDroppedLate(const char *stream_id, int64 n);
 extern void StatsAddSubscribers(const char *stream_id, int delta);
 extern void StatsSetQueue(const char *stream_id, int64 used, int64 capacity);
 extern void StatsRecordLatency(const char *stream_id, double ms);

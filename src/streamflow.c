@@ -13,6 +13,7 @@
 #include "commit_ring.h"
 #include "outbound.h"
 #include "stream_stats.h"
+#include "window_current.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +31,7 @@ _PG_init(void)
 	BusInit();
 	AuthInit();
 	OutboundInit();
+	WindowCurrentInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

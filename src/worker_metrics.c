@@ -43,6 +43,7 @@ static const StreamMetric stream_metrics[] = {
 	COUNTER("streamflow_stream_errors_total", errors, "Transport-level errors (bad messages, failed writes)."),
 	COUNTER("streamflow_stream_sent_total", sent, "Messages written to subscribers."),
 	COUNTER("streamflow_stream_dropped_total", dropped, "Messages dropped by backpressure."),
+	COUNTER("streamflow_stream_dropped_late_total", dropped_late, "Frames dropped by a window because their earliest window had closed."),
 	COUNTER("streamflow_stream_ring_frames_total", ring_frames, "Committed frames the worker read from the commit ring."),
 	GAUGE("streamflow_stream_ring_last_sequence", ring_last_sequence, "Sequence of the last frame the worker read from the commit ring."),
 	{"streamflow_stream_subscribers", "gauge", "Subscribers connected to the stream.", offsetof(StreamCounters, subscribers), true},

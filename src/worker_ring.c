@@ -14,6 +14,7 @@
 #include "hub.h"
 #include "outbound.h"
 #include "stream_stats.h"
+#include "window_engine.h"
 #include "worker_ring.h"
 
 static uint64 ring_cursor = 0;
@@ -46,6 +47,7 @@ WorkerRingEntry(const RingEntry *entry, void *arg)
 	OutboundRingFrame(entry->stream_id);
 	HubDispatch(entry->stream_id, entry->sequence, entry->message, entry->message_len,
 				entry->committed_at);
+	WindowsRingFrame(entry);
 }
 
 /*
@@ -58,6 +60,7 @@ WorkerRingCatchUp(void)
 {
 	ring_catch_ups++;
 	OutboundRingLapped();
+	WindowsRingLapped();
 	ereport(LOG,
 			(errmsg("streamflow worker fell behind the commit ring; frames committed meanwhile are read from streamflow.frames"),
 			 errhint("Raise streamflow.ring_size if this happens often.")));

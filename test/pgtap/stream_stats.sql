@@ -12,7 +12,7 @@ SELECT has_view('streamflow', 'stream_stats', 'view streamflow.stream_stats exis
 SELECT columns_are('streamflow', 'stream_stats', ARRAY[
 	'stream_id', 'total_messages_received', 'total_messages_sent', 'last_data_received_at',
 	'error_count', 'error_rate', 'avg_latency_ms', 'p95_latency_ms', 'p99_latency_ms',
-	'subscribers', 'queue_utilization', 'dropped', 'duplicates'],
+	'subscribers', 'queue_utilization', 'dropped', 'duplicates', 'dropped_late'],
 	'stream_stats has DESIGN.md''s columns');
 SELECT has_function('streamflow', 'health', ARRAY['interval'], 'health(period interval) exists');
 SELECT is_definer('streamflow', 'health', ARRAY['interval'], 'health() is SECURITY DEFINER');
