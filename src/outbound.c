@@ -64,9 +64,9 @@
 /* Pause after a transaction of the outbound loop failed. */
 #define OUTBOUND_ERROR_PAUSE_MS 1000
 /* Rows read ahead per destination, sent from memory as earlier ones succeed. */
-#define OUTBOUND_WINDOW 64
+#define OUTBOUND_WINDOW 256
 /* Successes recorded together: at most this many, or this old. */
-#define OUTBOUND_RECORD_BATCH 64
+#define OUTBOUND_RECORD_BATCH 256
 #define OUTBOUND_RECORD_DELAY_MS 20
 
 int			outbound_timeout_ms = 10000;
@@ -89,6 +89,7 @@ typedef struct Destination
 {
 	struct Destination *next;
 	char	   *url;
+	char	   *host_key;		/* "scheme://host:port": destinations sharing it share connections */
 	int			in_flight;
 	Circuit		circuit;
 	int			failures;		/* in a row */
@@ -135,6 +136,8 @@ static void StartClaimed(void);
 static void StartReady(void);
 static void DropReady(Destination *dest);
 static bool DeliveryOk(const Delivery *d);
+static bool KeepAlive(Destination *dest);
+static bool ResendStale(Delivery *d);
 static void NoticeFinished(Delivery *d, TimestampTz now);
 static int	DestinationLimit(Destination *dest);
 static void DeliveryFree(Delivery *d);
@@ -256,6 +259,8 @@ OutboundProcess(void)
 static void
 NoticeFinished(Delivery *d, TimestampTz now)
 {
+	if (ResendStale(d))
+		return;
 	d->seen = true;
 	d->dest->in_flight--;
 	if (n_finished++ == 0)
@@ -294,8 +299,44 @@ StartReady(void)
 			if (now == 0)
 				now = GetCurrentTimestamp();
 			d->deadline = TimestampTzPlusMilliseconds(now, outbound_timeout_ms);
+			d->keep_alive = KeepAlive(dest);
 			(void) OutboundHttpSend(d, dest->url);
 		}
+}
+
+/*
+ * May dest's next request use a kept connection?  Only when requests are
+ * sent one at a time per destination and no other destination on the same
+ * host and port has one in flight: lws queues requests to one host and port
+ * on one kept connection, and one destination must not wait behind another.
+ */
+static bool
+KeepAlive(Destination *dest)
+{
+	if (outbound_max_in_flight > 1 || dest->in_flight > 1)
+		return false;
+	for (Destination *other = destinations; other; other = other->next)
+		if (other != dest && other->in_flight > 0 &&
+			strcmp(other->host_key, dest->host_key) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Sends d again on a connection of its own when the kept connection it went
+ * over closed before any answer (the server closed it as idle just as the
+ * request went out): that is no attempt by the destination.  Once only.
+ */
+static bool
+ResendStale(Delivery *d)
+{
+	if (DeliveryOk(d) || !d->keep_alive || d->resent || !d->closed_unanswered ||
+		d->timed_out)
+		return false;
+	OutboundHttpReset(d);
+	d->resent = true;
+	d->keep_alive = false;
+	return OutboundHttpSend(d, d->dest->url);
 }
 
 /* Forgets what was read ahead for dest (the rows stay in the table). */
@@ -577,6 +618,8 @@ RecordOutcomes(void)
 			continue;
 		if (!d->seen)
 			NoticeFinished(d, now);
+		if (!d->finished)
+			continue;			/* sent again (ResendStale) */
 		d->recorded = true;
 		ok = DeliveryOk(d);
 		CircuitOutcome(d->dest, ok);
@@ -633,7 +676,8 @@ DestinationFor(const char *url)
 		if (strcmp(dest->url, url) == 0)
 			return dest;
 	dest = calloc(1, sizeof(Destination));
-	if (dest == NULL || (dest->url = strdup(url)) == NULL)
+	if (dest == NULL || (dest->url = strdup(url)) == NULL ||
+		(dest->host_key = OutboundHostKey(url)) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	dest->next = destinations;
 	destinations = dest;
