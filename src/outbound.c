@@ -104,11 +104,15 @@ typedef struct Destination
 	bool		refill;			/* a request ended with nothing read ahead */
 } Destination;
 
-/* A stream with destination_url, for the commit ring's wake-ups. */
+/* Most destinations of one stream the wake-up set tells apart. */
+#define STREAM_MAX_DESTS 16
+
+/* A stream with destinations, for the commit ring's wake-ups. */
 typedef struct DestinationStream
 {
 	char		id[STREAM_KEY_LEN];
-	Destination *dest;
+	int			ndests;			/* more than STREAM_MAX_DESTS: always wakes */
+	Destination *dests[STREAM_MAX_DESTS];
 } DestinationStream;
 
 static bool started = false;
@@ -197,10 +201,19 @@ OutboundRingFrame(const char *stream_id)
 		return;
 	}
 	s = hash_search(destination_streams, stream_id, HASH_FIND, NULL);
-	/* a destination with rows read ahead or busy hears of it when a request ends */
-	if (s != NULL && s->dest->n_ready == 0 &&
-		(s->dest->in_flight < outbound_max_in_flight || s->dest->circuit == CIRCUIT_HALF_OPEN))
+	if (s == NULL)
+		return;
+	if (s->ndests > STREAM_MAX_DESTS)
+	{
 		wake = true;
+		return;
+	}
+	/* a destination with rows read ahead or busy hears of it when a request ends */
+	for (int i = 0; i < s->ndests; i++)
+		if (s->dests[i]->n_ready == 0 &&
+			(s->dests[i]->in_flight < outbound_max_in_flight ||
+			 s->dests[i]->circuit == CIRCUIT_HALF_OPEN))
+			wake = true;
 }
 
 /* Frames were lost from the ring: look at the table. */
@@ -641,19 +654,24 @@ RecordOutcomes(void)
 		}
 }
 
-/* Adds a stream with a destination to the wake-up set. */
+/* Adds a stream's destination to the wake-up set. */
 static void
 AddDestinationStream(const char *stream_id, const char *url)
 {
 	DestinationStream *s;
+	bool		found;
 
 	if (strlen(stream_id) >= STREAM_KEY_LEN)
 		return;
-	s = hash_search(destination_streams, stream_id, HASH_ENTER, NULL);
-	s->dest = DestinationFor(url);
+	s = hash_search(destination_streams, stream_id, HASH_ENTER, &found);
+	if (!found)
+		s->ndests = 0;
+	if (s->ndests < STREAM_MAX_DESTS)
+		s->dests[s->ndests] = DestinationFor(url);
+	s->ndests++;
 }
 
-/* Rereads which streams have a destination_url. */
+/* Rereads which streams have destinations. */
 static void
 ReloadDestinationStreams(void)
 {
