@@ -307,7 +307,11 @@ OutboundCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			{
 				char		why[DELIVERY_ERROR_LEN];
 
-				snprintf(why, sizeof(why), "could not connect: %s",
+				/* once the request went out, the connection closed unanswered */
+				d->closed_unanswered = d->body_sent;
+				snprintf(why, sizeof(why), d->body_sent
+						 ? "the connection closed before an answer (%s)"
+						 : "could not connect: %s",
 						 in ? (const char *) in : "connection failed");
 				Finish(d, wsi, why);
 			}
