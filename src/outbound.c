@@ -74,6 +74,7 @@ int			outbound_max_in_flight = 1;
 int			outbound_poll_interval_ms = 1000;
 int			outbound_circuit_failures = 5;
 int			outbound_circuit_cooldown_ms = 30000;
+bool		outbound_keep_alive = true;
 
 typedef enum Circuit
 {
@@ -166,6 +167,11 @@ OutboundInit(void)
 							gettext_noop("Failed webhook POSTs in a row that open a destination's circuit breaker."),
 							NULL, &outbound_circuit_failures, 5, 1, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("streamflow.outbound_keep_alive",
+							 gettext_noop("Keeps a connection per destination open between webhook POSTs."),
+							 gettext_noop("Off: a connection per POST, closed after the answer."),
+							 &outbound_keep_alive, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("streamflow.outbound_circuit_cooldown",
 							gettext_noop("Time an open circuit breaker waits before one probe POST."),
 							NULL, &outbound_circuit_cooldown_ms, 30000, 0, INT_MAX / 2,
@@ -326,7 +332,7 @@ StartReady(void)
 static bool
 KeepAlive(Destination *dest)
 {
-	if (outbound_max_in_flight > 1 || dest->in_flight > 1)
+	if (!outbound_keep_alive || outbound_max_in_flight > 1 || dest->in_flight > 1)
 		return false;
 	for (Destination *other = destinations; other; other = other->next)
 		if (other != dest && other->in_flight > 0 &&
