@@ -1165,11 +1165,11 @@ LEFT JOIN @extschema@.destination_state c ON c.destination = u.url;
 
 -- health()'s alert for a destination whose circuit is not closed (open, or
 -- half-open while its probe is out): one row per stream and destination, in
--- health()'s alert shape (value: its failures in a row; threshold 0), plus
--- the destination.
+-- health()'s alert shape (value: its failures in a row, at least 1;
+-- threshold 0, so value > threshold always holds), plus the destination.
 CREATE VIEW @extschema@.circuit_alerts AS
 SELECT c.stream_id, 'CIRCUIT_OPEN'::text AS alert,
-	c.consecutive_failures::double precision AS value,
+	greatest(c.consecutive_failures, 1)::double precision AS value,
 	0::double precision AS threshold,
 	c.destination, c.circuit, c.opened_until
 FROM @extschema@.destination_circuits c
