@@ -1,8 +1,11 @@
 /*
- * outbound.c: the worker delivers the frames of streams with destination_url.
+ * outbound.c: the worker delivers the frames of streams with destinations
+ * (destination_url, multiplexing: streamflow.delivery_targets).
  *
- * Ingest queues a streamflow.deliveries row per frame in the frame's
- * transaction (outbound_queue.c).  The worker's main loop calls
+ * Ingest queues streamflow.deliveries rows in the frame's transaction
+ * (outbound_queue.c): one per frame, or one per frame and destination when
+ * the stream broadcasts.  A destination is a URL: its queue, circuit and
+ * connection are its own, whichever streams deliver to it.  The worker's main loop calls
  * OutboundProcess, which, in one short transaction, records the outcomes the
  * lws callbacks left in finished requests and reads, per destination, up to
  * OUTBOUND_WINDOW of its oldest due rows ahead into memory (not from a
@@ -32,6 +35,10 @@
  * failures in a row open it for streamflow.outbound_circuit_cooldown, then
  * one probe is sent (half-open): success closes it, failure opens it again.
  * Breaker changes are written to streamflow.destination_state.
+ * Connections: with one request in flight per destination, requests go over
+ * a kept connection (KeepAlive, outbound_http.c); one whose kept connection
+ * closed before any answer is sent again once on a fresh connection
+ * (ResendStale), which is no attempt by the destination.
  */
 #include "postgres.h"
 
