@@ -865,9 +865,44 @@ ALTER TABLE @extschema@.dead_letters
 	ADD COLUMN destination text,
 	ADD COLUMN attempts integer;
 
+-- Where a service receives deliveries when a stream's multiplexing names it.
+ALTER TABLE @extschema@.services ADD COLUMN endpoint_url text;
+
+-- The URLs a stream delivers to, in order (destination_url first, then the
+-- enabled multiplexing destinations, service ids resolved to their
+-- endpoint_url, each URL once), and whether every frame goes to each
+-- (broadcast) or to one in turn by sequence (round-robin, the default).
+-- urls is null when there are none.  Read by ingest (src/pipeline.c) and
+-- by the worker (src/outbound_store.c).
+CREATE FUNCTION @extschema@.delivery_targets(destination_url text, multiplexing jsonb,
+	OUT urls text[], OUT broadcast boolean)
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT array_agg(t.url ORDER BY t.ord),
+		coalesce(multiplexing->>'strategy', 'round-robin') = 'broadcast'
+	FROM (
+		SELECT DISTINCT ON (a.url) a.url, a.ord
+		FROM (
+			SELECT destination_url AS url, 0::bigint AS ord WHERE destination_url IS NOT NULL
+			UNION ALL
+			SELECT CASE WHEN d.value ~* '^https?://' THEN d.value ELSE s.endpoint_url END, d.ord
+			FROM jsonb_array_elements_text(
+				CASE WHEN coalesce((multiplexing->>'enabled')::boolean, true)
+					 AND jsonb_typeof(multiplexing->'destinations') = 'array'
+				THEN multiplexing->'destinations' END) WITH ORDINALITY AS d(value, ord)
+			LEFT JOIN streamflow.services s ON s.id = d.value
+		) a
+		WHERE a.url IS NOT NULL
+		ORDER BY a.url, a.ord
+	) t
+$$;
+
 -- Re-queues a stream's delivery dead letters (all, or those whose id is in
--- ids) for delivery to the stream's current destination_url (their own when
--- the stream has none now); returns how many.  An id that is not a delivery
+-- ids); returns how many.  Each goes to its own destination while that is
+-- still one of the stream's (streamflow.delivery_targets) or the stream
+-- broadcasts or has none now; otherwise to the destination the stream's
+-- current destinations give its sequence (one destination_url: that one).  An id that is not a delivery
 -- dead letter of the stream is an error (22023) and nothing is re-queued.
 CREATE FUNCTION @extschema@.replay_dead_letters(stream text, ids bigint[] DEFAULT NULL)
 RETURNS integer
@@ -876,7 +911,8 @@ SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	sid text := streamflow.stream_id(stream);
-	url text;
+	urls text[];
+	broadcast boolean;
 	bad bigint[];
 	n integer;
 BEGIN
@@ -893,7 +929,9 @@ BEGIN
 					  HINT = format('List them with SELECT id, reason, last_error FROM streamflow.dead_letters WHERE stream_id = %L AND destination IS NOT NULL.', sid);
 		END IF;
 	END IF;
-	SELECT destination_url INTO url FROM streamflow.streams WHERE id = sid;
+	SELECT t.urls, t.broadcast INTO urls, broadcast
+	FROM streamflow.streams st, streamflow.delivery_targets(st.destination_url, st.multiplexing) t
+	WHERE st.id = sid;
 	WITH moved AS (
 		DELETE FROM streamflow.dead_letters d
 		WHERE d.stream_id = sid AND d.destination IS NOT NULL
@@ -901,7 +939,10 @@ BEGIN
 		RETURNING d.id, d.sequence, d.destination
 	)
 	INSERT INTO streamflow.deliveries (stream_id, sequence, destination)
-	SELECT sid, m.sequence, coalesce(url, m.destination) FROM moved m ORDER BY m.id;
+	SELECT sid, m.sequence,
+		CASE WHEN urls IS NULL OR broadcast OR m.destination = ANY (urls) THEN m.destination
+			 ELSE urls[1 + (m.sequence - 1) % cardinality(urls)] END
+	FROM moved m ORDER BY m.id;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;
 END
@@ -909,7 +950,9 @@ $$;
 
 -- Delivery state per stream with a destination or anything pending: what is
 -- pending, the oldest pending row (the one the others wait for) with its
--- attempts and last outcome, dead letters, and the destination's circuit.
+-- attempts and last outcome, dead letters, the circuit of that row's
+-- destination, and how many of the stream's destinations have a circuit
+-- that is not closed (streamflow.destination_circuits has each).
 CREATE VIEW @extschema@.delivery_state AS
 SELECT s.id AS stream_id,
 	s.destination_url,
@@ -924,7 +967,8 @@ SELECT s.id AS stream_id,
 	coalesce(l.dead_letters, 0) AS dead_letters,
 	coalesce(c.circuit, 'closed') AS circuit,
 	coalesce(c.consecutive_failures, 0) AS consecutive_failures,
-	c.opened_until
+	c.opened_until,
+	coalesce(o.open_circuits, 0) AS open_circuits
 FROM @extschema@.streams s
 LEFT JOIN LATERAL (
 	SELECT count(*) AS pending, count(*) FILTER (WHERE d.attempts > 0) AS retrying,
@@ -940,7 +984,14 @@ LEFT JOIN LATERAL (
 	WHERE l.stream_id = s.id AND l.destination IS NOT NULL
 ) l ON true
 LEFT JOIN @extschema@.destination_state c ON c.destination = coalesce(h.destination, s.destination_url)
-WHERE s.destination_url IS NOT NULL OR p.pending > 0 OR l.dead_letters > 0;
+LEFT JOIN LATERAL (
+	SELECT count(*) AS open_circuits
+	FROM @extschema@.delivery_targets(s.destination_url, s.multiplexing) t,
+		unnest(t.urls) AS u(url)
+	JOIN @extschema@.destination_state x ON x.destination = u.url AND x.circuit <> 'closed'
+) o ON true
+WHERE s.destination_url IS NOT NULL OR s.multiplexing IS NOT NULL OR p.pending > 0
+	OR l.dead_letters > 0;
 
 GRANT SELECT ON @extschema@.deliveries, @extschema@.destination_state,
 	@extschema@.delivery_state TO streamflow_reader;
@@ -1128,24 +1179,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.health_threshold_alerts(interval) IS
 'Seed 001''s threshold alerts over the last period (see health()).';
 
--- healthy, or degraded with the alerts of every source.
-CREATE FUNCTION @extschema@.health(period interval DEFAULT '1 minute',
-	OUT status text, OUT alerts jsonb)
-LANGUAGE sql STABLE
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH raised AS (
-		SELECT a.alert FROM streamflow.health_threshold_alerts(period) a
-		-- each further source of alerts is one line: UNION ALL SELECT <alert jsonb> FROM ...
-	)
-	SELECT CASE WHEN count(*) = 0 THEN 'healthy' ELSE 'degraded' END,
-		coalesce(jsonb_agg(alert ORDER BY alert->>'stream_id', alert->>'alert', alert::text), '[]')
-	FROM raised
-$$;
-
-COMMENT ON FUNCTION @extschema@.health(interval) IS
-'healthy, or degraded with alerts [{alert, stream_id, value, threshold}] on seed 001''s thresholds, computed over the last period by recent_stream_stats() (the window code over stored frames, not lifetime counters): LOW_THROUGHPUT when an active stream''s throughput (frames stored during the last period divided by its length in seconds, i.e. frames per second) is below 1; HIGH_ERROR_RATE when the rejections recorded in stream_errors during the period exceed 0.05 of frames plus rejections; HIGH_LATENCY when the mean latency_ms of the period''s frames exceeds 5000 (5 s).  HIGH_QUEUE_UTILIZATION when a stream''s queue_utilization (stream_stats, now) exceeds 0.8.  Inactive and paused streams are not expected to flow.';
-
 GRANT SELECT ON @extschema@.windows, @extschema@.window_results TO streamflow_reader;
 REVOKE ALL ON FUNCTION
 	@extschema@.normalize_window_config(jsonb),
@@ -1153,15 +1186,13 @@ REVOKE ALL ON FUNCTION
 	@extschema@.drop_window(text),
 	@extschema@.window_stats(text, interval, timestamptz, timestamptz, text, text, text),
 	@extschema@.recent_stream_stats(interval),
-	@extschema@.health_threshold_alerts(interval),
-	@extschema@.health(interval)
+	@extschema@.health_threshold_alerts(interval)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.normalize_window_config(jsonb),
 	@extschema@.window_stats(text, interval, timestamptz, timestamptz, text, text, text),
 	@extschema@.recent_stream_stats(interval),
-	@extschema@.health_threshold_alerts(interval),
-	@extschema@.health(interval)
+	@extschema@.health_threshold_alerts(interval)
 	TO streamflow_reader;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.create_window(text, text, jsonb),
@@ -1185,3 +1216,132 @@ COMMENT ON FUNCTION @extschema@.window_current(text) IS
 
 REVOKE ALL ON FUNCTION @extschema@.window_current(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.window_current(text) TO streamflow_reader;
+
+-- Outbound multiplexing and circuits: a stream delivers to its destination_url
+-- and to its multiplexing destinations (http(s) URLs or service ids, resolved
+-- to the service's endpoint_url); each destination has its own circuit.
+-------------------------------------------------------------------------------
+
+-- Checks a stream's multiplexing destinations that are service ids: the
+-- service exists and has an http(s) endpoint_url (22023 naming the key).
+CREATE FUNCTION @extschema@.check_stream_destinations()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	d record;
+	url text;
+BEGIN
+	IF jsonb_typeof(NEW.multiplexing->'destinations') <> 'array' THEN
+		RETURN NEW;
+	END IF;
+	FOR d IN SELECT value, ord - 1 AS i
+			 FROM jsonb_array_elements_text(NEW.multiplexing->'destinations') WITH ORDINALITY AS e(value, ord)
+			 WHERE value !~* '^https?://' LOOP
+		IF NOT EXISTS (SELECT 1 FROM streamflow.services WHERE id = d.value) THEN
+			RAISE EXCEPTION 'service "%" named by stream option "multiplexing.destinations[%]" does not exist', d.value, d.i
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Create it first with streamflow.create_service(), with an endpoint_url, or give an http(s) URL.';
+		END IF;
+		SELECT endpoint_url INTO url FROM streamflow.services WHERE id = d.value;
+		IF url IS NULL OR url !~* '^https?://' THEN
+			RAISE EXCEPTION 'service "%" named by stream option "multiplexing.destinations[%]" has no http(s) endpoint_url', d.value, d.i
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('Its endpoint_url is %s.', coalesce(quote_literal(url), 'not set')),
+					  HINT = 'Deliveries are POSTed to the service''s endpoint_url: create the service with an http:// or https:// endpoint_url.';
+		END IF;
+	END LOOP;
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER streams_check_destinations
+	BEFORE INSERT OR UPDATE OF multiplexing ON @extschema@.streams
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.check_stream_destinations();
+
+-- A service a stream's multiplexing delivers to cannot be dropped (2BP01).
+CREATE FUNCTION @extschema@.check_service_unused()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	sid text;
+BEGIN
+	SELECT s.id INTO sid FROM streamflow.streams s
+	WHERE s.multiplexing->'destinations' @> to_jsonb(OLD.id) LIMIT 1;
+	IF sid IS NOT NULL THEN
+		RAISE EXCEPTION 'service "%" is still used by a stream', OLD.id
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  DETAIL = format('Stream "%s" delivers to it (multiplexing.destinations).', sid),
+				  HINT = 'Remove it from the stream''s multiplexing destinations first.';
+	END IF;
+	RETURN OLD;
+END
+$$;
+
+CREATE TRIGGER services_check_unused
+	BEFORE DELETE ON @extschema@.services
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.check_service_unused();
+
+-- Every destination of every stream with its circuit breaker (as the worker
+-- last wrote it) and what is pending for it.
+CREATE VIEW @extschema@.destination_circuits AS
+SELECT s.id AS stream_id,
+	u.url AS destination,
+	coalesce(c.circuit, 'closed') AS circuit,
+	coalesce(c.consecutive_failures, 0) AS consecutive_failures,
+	c.opened_until,
+	(SELECT count(*) FROM @extschema@.deliveries d
+	 WHERE d.stream_id = s.id AND d.destination = u.url) AS pending
+FROM @extschema@.streams s
+CROSS JOIN LATERAL @extschema@.delivery_targets(s.destination_url, s.multiplexing) t
+CROSS JOIN LATERAL unnest(t.urls) AS u(url)
+LEFT JOIN @extschema@.destination_state c ON c.destination = u.url;
+
+-- health()'s alert for a destination whose circuit is not closed (open, or
+-- half-open while its probe is out): one row per stream and destination, in
+-- health()'s alert shape (value: its failures in a row, at least 1;
+-- threshold 0, so value > threshold always holds), plus the destination.
+CREATE VIEW @extschema@.circuit_alerts AS
+SELECT c.stream_id, 'CIRCUIT_OPEN'::text AS alert,
+	greatest(c.consecutive_failures, 1)::double precision AS value,
+	0::double precision AS threshold,
+	c.destination, c.circuit, c.opened_until
+FROM @extschema@.destination_circuits c
+WHERE c.circuit <> 'closed';
+
+REVOKE ALL ON FUNCTION @extschema@.delivery_targets(text, jsonb),
+	@extschema@.check_stream_destinations(), @extschema@.check_service_unused() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.delivery_targets(text, jsonb) TO streamflow_reader;
+GRANT SELECT ON @extschema@.destination_circuits, @extschema@.circuit_alerts TO streamflow_reader;
+
+-------------------------------------------------------------------------------
+-- health(): every source of alerts in one answer
+-------------------------------------------------------------------------------
+
+-- healthy, or degraded with the alerts of every source.
+CREATE FUNCTION @extschema@.health(period interval DEFAULT '1 minute',
+	OUT status text, OUT alerts jsonb)
+LANGUAGE sql STABLE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH raised AS (
+		SELECT a.alert FROM streamflow.health_threshold_alerts(period) a
+		UNION ALL
+		SELECT jsonb_build_object('alert', c.alert, 'stream_id', c.stream_id, 'value', c.value,
+			'threshold', c.threshold, 'destination', c.destination)
+		FROM streamflow.circuit_alerts c
+		-- each further source of alerts is one line: UNION ALL SELECT <alert jsonb> FROM ...
+	)
+	SELECT CASE WHEN count(*) = 0 THEN 'healthy' ELSE 'degraded' END,
+		coalesce(jsonb_agg(alert ORDER BY alert->>'stream_id', alert->>'alert', alert::text), '[]')
+	FROM raised
+$$;
+
+COMMENT ON FUNCTION @extschema@.health(interval) IS
+'healthy, or degraded with alerts [{alert, stream_id, value, threshold}] on seed 001''s thresholds, computed over the last period by recent_stream_stats() (the window code over stored frames, not lifetime counters): LOW_THROUGHPUT when an active stream''s throughput (frames stored during the last period divided by its length in seconds, i.e. frames per second) is below 1; HIGH_ERROR_RATE when the rejections recorded in stream_errors during the period exceed 0.05 of frames plus rejections; HIGH_LATENCY when the mean latency_ms of the period''s frames exceeds 5000 (5 s).  HIGH_QUEUE_UTILIZATION when a stream''s queue_utilization (stream_stats, now) exceeds 0.8.  CIRCUIT_OPEN (with the destination) while a destination''s circuit is not closed (circuit_alerts).  Inactive and paused streams are not expected to flow.';
+
+REVOKE ALL ON FUNCTION @extschema@.health(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.health(interval) TO streamflow_reader;

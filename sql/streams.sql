@@ -101,7 +101,7 @@ SELECT key, value FROM jsonb_each(streamflow.create_stream('{
   "backpressure": {"max_queue_size": 1000, "strategy": "drop_oldest"},
   "batching": {"batch_size": 100, "batch_timeout_ms": 0},
   "dead_letter_queue": {"enabled": true, "max_retries": 3, "queue_service_id": "svc_dlq", "retention_hours": 168},
-  "multiplexing": {"enabled": true, "destinations": ["a", "b"], "strategy": "broadcast"},
+  "multiplexing": {"enabled": true, "destinations": ["https://a.example.com/in", "https://b.example.com/in"], "strategy": "broadcast"},
   "aggregation": {"enabled": true, "sources": ["svc_crawler_1", "svc_crawler_2"], "merge_strategy": "merge", "deduplication": true, "dedup_key": "page_url"},
   "retention": "7 days",
   "webhook_secret": "0123456789abcdef0123"}') - 'created_at' - 'updated_at' - 'retention') ORDER BY key COLLATE "C";

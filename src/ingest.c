@@ -129,8 +129,8 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		result->last_sequence = f->sequence;
 		BusQueueFrame(head->id, f);
 	}
-	if (pipeline->destination_url && result->stored > 0)
-		QueueDeliveries(head->id, pipeline->destination_url, valid, nvalid);
+	if (pipeline->delivery && result->stored > 0)
+		QueueDeliveries(head->id, pipeline->delivery, valid, nvalid);
 	if (windows)
 		SaveWindows(head->id, pipeline->bindings, added);
 	UpdateStreamHead(head, result->stored, result->duplicates, result->rejected);

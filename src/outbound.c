@@ -1,8 +1,11 @@
 /*
- * outbound.c: the worker delivers the frames of streams with destination_url.
+ * outbound.c: the worker delivers the frames of streams with destinations
+ * (destination_url, multiplexing: streamflow.delivery_targets).
  *
- * Ingest queues a streamflow.deliveries row per frame in the frame's
- * transaction (outbound_queue.c).  The worker's main loop calls
+ * Ingest queues streamflow.deliveries rows in the frame's transaction
+ * (outbound_queue.c): one per frame, or one per frame and destination when
+ * the stream broadcasts.  A destination is a URL: its queue, circuit and
+ * connection are its own, whichever streams deliver to it.  The worker's main loop calls
  * OutboundProcess, which, in one short transaction, records the outcomes the
  * lws callbacks left in finished requests and reads, per destination, up to
  * OUTBOUND_WINDOW of its oldest due rows ahead into memory (not from a
@@ -32,6 +35,10 @@
  * failures in a row open it for streamflow.outbound_circuit_cooldown, then
  * one probe is sent (half-open): success closes it, failure opens it again.
  * Breaker changes are written to streamflow.destination_state.
+ * Connections: with one request in flight per destination, requests go over
+ * a kept connection (KeepAlive, outbound_http.c); one whose kept connection
+ * closed before any answer is sent again once on a fresh connection
+ * (ResendStale), which is no attempt by the destination.
  */
 #include "postgres.h"
 
@@ -64,9 +71,9 @@
 /* Pause after a transaction of the outbound loop failed. */
 #define OUTBOUND_ERROR_PAUSE_MS 1000
 /* Rows read ahead per destination, sent from memory as earlier ones succeed. */
-#define OUTBOUND_WINDOW 64
+#define OUTBOUND_WINDOW 256
 /* Successes recorded together: at most this many, or this old. */
-#define OUTBOUND_RECORD_BATCH 64
+#define OUTBOUND_RECORD_BATCH 256
 #define OUTBOUND_RECORD_DELAY_MS 20
 
 int			outbound_timeout_ms = 10000;
@@ -74,6 +81,7 @@ int			outbound_max_in_flight = 1;
 int			outbound_poll_interval_ms = 1000;
 int			outbound_circuit_failures = 5;
 int			outbound_circuit_cooldown_ms = 30000;
+bool		outbound_keep_alive = true;
 
 typedef enum Circuit
 {
@@ -89,6 +97,7 @@ typedef struct Destination
 {
 	struct Destination *next;
 	char	   *url;
+	char	   *host_key;		/* "scheme://host:port": destinations sharing it share connections */
 	int			in_flight;
 	Circuit		circuit;
 	int			failures;		/* in a row */
@@ -103,11 +112,15 @@ typedef struct Destination
 	bool		refill;			/* a request ended with nothing read ahead */
 } Destination;
 
-/* A stream with destination_url, for the commit ring's wake-ups. */
+/* Most destinations of one stream the wake-up set tells apart. */
+#define STREAM_MAX_DESTS 16
+
+/* A stream with destinations, for the commit ring's wake-ups. */
 typedef struct DestinationStream
 {
 	char		id[STREAM_KEY_LEN];
-	Destination *dest;
+	int			ndests;			/* more than STREAM_MAX_DESTS: always wakes */
+	Destination *dests[STREAM_MAX_DESTS];
 } DestinationStream;
 
 static bool started = false;
@@ -135,6 +148,8 @@ static void StartClaimed(void);
 static void StartReady(void);
 static void DropReady(Destination *dest);
 static bool DeliveryOk(const Delivery *d);
+static bool KeepAlive(Destination *dest);
+static bool ResendStale(Delivery *d);
 static void NoticeFinished(Delivery *d, TimestampTz now);
 static int	DestinationLimit(Destination *dest);
 static void DeliveryFree(Delivery *d);
@@ -159,6 +174,11 @@ OutboundInit(void)
 							gettext_noop("Failed webhook POSTs in a row that open a destination's circuit breaker."),
 							NULL, &outbound_circuit_failures, 5, 1, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("streamflow.outbound_keep_alive",
+							 gettext_noop("Keeps a connection per destination open between webhook POSTs."),
+							 gettext_noop("Off: a connection per POST, closed after the answer."),
+							 &outbound_keep_alive, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("streamflow.outbound_circuit_cooldown",
 							gettext_noop("Time an open circuit breaker waits before one probe POST."),
 							NULL, &outbound_circuit_cooldown_ms, 30000, 0, INT_MAX / 2,
@@ -194,10 +214,19 @@ OutboundRingFrame(const char *stream_id)
 		return;
 	}
 	s = hash_search(destination_streams, stream_id, HASH_FIND, NULL);
-	/* a destination with rows read ahead or busy hears of it when a request ends */
-	if (s != NULL && s->dest->n_ready == 0 &&
-		(s->dest->in_flight < outbound_max_in_flight || s->dest->circuit == CIRCUIT_HALF_OPEN))
+	if (s == NULL)
+		return;
+	if (s->ndests > STREAM_MAX_DESTS)
+	{
 		wake = true;
+		return;
+	}
+	/* a destination with rows read ahead or busy hears of it when a request ends */
+	for (int i = 0; i < s->ndests; i++)
+		if (s->dests[i]->n_ready == 0 &&
+			(s->dests[i]->in_flight < outbound_max_in_flight ||
+			 s->dests[i]->circuit == CIRCUIT_HALF_OPEN))
+			wake = true;
 }
 
 /* Frames were lost from the ring: look at the table. */
@@ -256,6 +285,8 @@ OutboundProcess(void)
 static void
 NoticeFinished(Delivery *d, TimestampTz now)
 {
+	if (ResendStale(d))
+		return;
 	d->seen = true;
 	d->dest->in_flight--;
 	if (n_finished++ == 0)
@@ -294,8 +325,44 @@ StartReady(void)
 			if (now == 0)
 				now = GetCurrentTimestamp();
 			d->deadline = TimestampTzPlusMilliseconds(now, outbound_timeout_ms);
+			d->keep_alive = KeepAlive(dest);
 			(void) OutboundHttpSend(d, dest->url);
 		}
+}
+
+/*
+ * May dest's next request use a kept connection?  Only when requests are
+ * sent one at a time per destination and no other destination on the same
+ * host and port has one in flight: lws queues requests to one host and port
+ * on one kept connection, and one destination must not wait behind another.
+ */
+static bool
+KeepAlive(Destination *dest)
+{
+	if (!outbound_keep_alive || outbound_max_in_flight > 1 || dest->in_flight > 1)
+		return false;
+	for (Destination *other = destinations; other; other = other->next)
+		if (other != dest && other->in_flight > 0 &&
+			strcmp(other->host_key, dest->host_key) == 0)
+			return false;
+	return true;
+}
+
+/*
+ * Sends d again on a connection of its own when the kept connection it went
+ * over closed before any answer (the server closed it as idle just as the
+ * request went out): that is no attempt by the destination.  Once only.
+ */
+static bool
+ResendStale(Delivery *d)
+{
+	if (DeliveryOk(d) || !d->keep_alive || d->resent || !d->closed_unanswered ||
+		d->timed_out)
+		return false;
+	OutboundHttpReset(d);
+	d->resent = true;
+	d->keep_alive = false;
+	return OutboundHttpSend(d, d->dest->url);
 }
 
 /* Forgets what was read ahead for dest (the rows stay in the table). */
@@ -577,6 +644,8 @@ RecordOutcomes(void)
 			continue;
 		if (!d->seen)
 			NoticeFinished(d, now);
+		if (!d->finished)
+			continue;			/* sent again (ResendStale) */
 		d->recorded = true;
 		ok = DeliveryOk(d);
 		CircuitOutcome(d->dest, ok);
@@ -598,19 +667,24 @@ RecordOutcomes(void)
 		}
 }
 
-/* Adds a stream with a destination to the wake-up set. */
+/* Adds a stream's destination to the wake-up set. */
 static void
 AddDestinationStream(const char *stream_id, const char *url)
 {
 	DestinationStream *s;
+	bool		found;
 
 	if (strlen(stream_id) >= STREAM_KEY_LEN)
 		return;
-	s = hash_search(destination_streams, stream_id, HASH_ENTER, NULL);
-	s->dest = DestinationFor(url);
+	s = hash_search(destination_streams, stream_id, HASH_ENTER, &found);
+	if (!found)
+		s->ndests = 0;
+	if (s->ndests < STREAM_MAX_DESTS)
+		s->dests[s->ndests] = DestinationFor(url);
+	s->ndests++;
 }
 
-/* Rereads which streams have a destination_url. */
+/* Rereads which streams have destinations. */
 static void
 ReloadDestinationStreams(void)
 {
@@ -633,7 +707,8 @@ DestinationFor(const char *url)
 		if (strcmp(dest->url, url) == 0)
 			return dest;
 	dest = calloc(1, sizeof(Destination));
-	if (dest == NULL || (dest->url = strdup(url)) == NULL)
+	if (dest == NULL || (dest->url = strdup(url)) == NULL ||
+		(dest->host_key = OutboundHostKey(url)) == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	dest->next = destinations;
 	destinations = dest;

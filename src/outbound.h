@@ -14,6 +14,7 @@ extern int	outbound_max_in_flight;
 extern int	outbound_poll_interval_ms;
 extern int	outbound_circuit_failures;
 extern int	outbound_circuit_cooldown_ms;
+extern bool outbound_keep_alive;
 
 extern void OutboundInit(void);
 extern void OutboundStart(struct lws_context *context);

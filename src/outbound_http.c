@@ -2,12 +2,19 @@
  * outbound_http.c: webhook POSTs with lws's HTTP client.
  *
  * The requests run on the worker's lws context and libuv loop, from a vhost
- * of their own that does not listen.  A request is one connection: connect
- * (a host name is resolved by a blocking getaddrinfo inside
- * lws_client_connect_via_info, so destinations should be addresses or names
- * the resolver answers at once), headers with the signature, the body when
- * lws says the socket is writable, then the status and the answer, read and
- * dropped (its first bytes kept as the error of a non-2xx answer).  The
+ * of their own that does not listen.  A request: connect (a host name is
+ * resolved by a blocking getaddrinfo inside lws_client_connect_via_info, so
+ * destinations should be addresses or names the resolver answers at once),
+ * headers with the signature, the body when lws says the socket is
+ * writable, then the status and the answer, read and dropped (its first
+ * bytes kept as the error of a non-2xx answer).  Keep-alive: a request with
+ * keep_alive set asks lws to pipeline (LCCSCF_PIPELINE): lws then sends it
+ * over the connection to the same host and port that is idle (kept open
+ * keep_warm_secs after its last answer) or queues it behind the one in use,
+ * and the connection stays open after the answer; HTTP/1.1 without
+ * "connection: close".  Other requests have a connection of their own,
+ * closed after the answer.  A server that refuses keep-alive is noticed by
+ * lws, which then connects afresh.  The
  * callbacks never call PostgreSQL: they only write the outcome into the
  * request's Delivery (outbound_http.h), which the main loop reads.
  * http:// and https:// (OpenSSL, the system's trusted CAs; an untrusted
@@ -19,6 +26,9 @@
 #include <libwebsockets.h>
 
 #include "outbound_http.h"
+
+/* Seconds an idle kept connection stays open for the next request. */
+#define OUTBOUND_KEEP_WARM_SECS 5
 
 static struct lws_context *client_context = NULL;
 static struct lws_vhost *client_vhost = NULL;
@@ -76,6 +86,34 @@ OutboundUrlSupported(const char *url, char *why, size_t whylen)
 }
 
 /*
+ * "scheme://host:port" of url (malloc'd; url itself when it does not parse;
+ * NULL when out of memory): the requests lws may send over one connection.
+ */
+char *
+OutboundHostKey(const char *url)
+{
+	char	   *copy = strdup(url);
+	const char *scheme = NULL;
+	const char *host = NULL;
+	const char *path = NULL;
+	int			port = 0;
+	char	   *key;
+
+	if (copy == NULL)
+		return NULL;
+	if (lws_parse_uri(copy, &scheme, &host, &port, &path) != 0)
+	{
+		free(copy);
+		return strdup(url);
+	}
+	key = malloc(strlen(scheme) + strlen(host) + 20);
+	if (key != NULL)
+		sprintf(key, "%s://%s:%d", scheme, host, port);
+	free(copy);
+	return key;
+}
+
+/*
  * Starts d's POST to url.  False when it could not even start; d is then
  * finished with the reason in d->error.  Otherwise the callbacks finish it.
  */
@@ -118,12 +156,22 @@ OutboundHttpSend(Delivery *d, const char *url)
 	i.address = host;
 	i.port = port;
 	i.path = full_path;
-	i.host = host_header;
+	/*
+	 * The Host header names the host without the port: lws 4.1 finds the
+	 * kept connection for a request by comparing its host with the address
+	 * (and the port), and TLS sends it as the SNI name.
+	 */
+	i.host = host;
 	i.origin = host_header;
 	i.method = "POST";
 	i.protocol = client_protocols[0].name;
 	i.alpn = "http/1.1";
 	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+	if (d->keep_alive)
+	{
+		i.ssl_connection |= LCCSCF_PIPELINE;
+		i.keep_warm_secs = OUTBOUND_KEEP_WARM_SECS;
+	}
 	if (strcmp(scheme, "https") == 0)
 		i.ssl_connection |= LCCSCF_USE_SSL;
 	i.opaque_user_data = d;
@@ -155,6 +203,25 @@ OutboundHttpAbort(Delivery *d)
 	 */
 	if (d->wsi != NULL)
 		lws_set_timeout(d->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+}
+
+/*
+ * Makes a finished d ready to be sent again: its outcome is forgotten (the
+ * main loop resends a request whose kept connection closed under it).
+ */
+void
+OutboundHttpReset(Delivery *d)
+{
+	free(d->url_parts);
+	d->url_parts = NULL;
+	d->wsi = NULL;
+	d->body_sent = false;
+	d->completed = false;
+	d->finished = false;
+	d->timed_out = false;
+	d->status = 0;
+	d->closed_unanswered = false;
+	d->error[0] = '\0';
 }
 
 /* Marks d finished (once), keeping the first error; lws forgets d. */
@@ -240,7 +307,11 @@ OutboundCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			{
 				char		why[DELIVERY_ERROR_LEN];
 
-				snprintf(why, sizeof(why), "could not connect: %s",
+				/* once the request went out, the connection closed unanswered */
+				d->closed_unanswered = d->body_sent;
+				snprintf(why, sizeof(why), d->body_sent
+						 ? "the connection closed before an answer (%s)"
+						 : "could not connect: %s",
 						 in ? (const char *) in : "connection failed");
 				Finish(d, wsi, why);
 			}
@@ -275,16 +346,22 @@ OutboundCallback(struct lws *wsi, enum lws_callback_reasons reason,
 		case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
 			if (d)
 			{
+				bool		keep = d->keep_alive;
+
 				d->completed = true;
 				Finish(d, wsi, NULL);
+				/* a kept connection waits for the next request */
+				return keep ? 0 : -1;
 			}
-			/* one request per connection */
 			return -1;
 		case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
 			if (d)
+			{
+				d->closed_unanswered = d->status == 0;
 				Finish(d, wsi, d->status > 0
 					   ? "the connection closed in the middle of the answer"
 					   : "the connection closed before an answer");
+			}
 			return 0;
 		default:
 			break;

@@ -4,6 +4,8 @@
  * The main loop (outbound.c) fills a Delivery with what to send and starts
  * it; lws callbacks only record the outcome in it (plain memory, no
  * PostgreSQL calls); the main loop reads the outcome once finished is set.
+ * A Delivery with keep_alive goes over the kept connection to its host and
+ * port when there is one, and leaves it open for the next.
  */
 #ifndef STREAMFLOW_OUTBOUND_HTTP_H
 #define STREAMFLOW_OUTBOUND_HTTP_H
@@ -41,6 +43,8 @@ typedef struct Delivery
 	TimestampTz deadline;		/* the request times out then */
 	char	   *url_parts;		/* the URL cut up by lws_parse_uri, kept while connecting */
 	struct lws *wsi;			/* NULL once lws closed it */
+	bool		keep_alive;		/* may go over a kept connection and keep it */
+	bool		resent;			/* already sent again after a kept connection closed */
 	bool		body_sent;		/* the body went out */
 	bool		completed;		/* the whole answer arrived */
 	bool		seen;			/* main loop: noticed it finished */
@@ -49,12 +53,15 @@ typedef struct Delivery
 	bool		finished;		/* lws is done with it */
 	bool		timed_out;		/* the main loop gave up waiting */
 	int			status;			/* HTTP status; 0 when there was no answer */
+	bool		closed_unanswered;	/* the connection closed before any answer */
 	char		error[DELIVERY_ERROR_LEN];	/* why it failed; "" when it did not */
 } Delivery;
 
 extern bool OutboundHttpStart(struct lws_context *context);
 extern bool OutboundHttpSend(Delivery *d, const char *url);
 extern void OutboundHttpAbort(Delivery *d);
+extern void OutboundHttpReset(Delivery *d);
 extern bool OutboundUrlSupported(const char *url, char *why, size_t whylen);
+extern char *OutboundHostKey(const char *url);
 
 #endif

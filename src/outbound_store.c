@@ -260,15 +260,17 @@ StoreCircuit(const char *destination, const char *circuit, int failures,
 		elog(ERROR, "could not record the circuit of a destination");
 }
 
-/* Calls add for every stream that has a destination_url. */
+/* Calls add for every destination of every stream that has one. */
 void
 StoreDestinationStreams(void (*add) (const char *stream_id, const char *url))
 {
 	uint64		row;
 
 	if (SPI_execute_plan(KeptPlan(&streams_plan,
-								  "SELECT id, destination_url FROM streamflow.streams"
-								  " WHERE destination_url IS NOT NULL",
+								  "SELECT s.id, u.url FROM streamflow.streams s,"
+								  " streamflow.delivery_targets(s.destination_url, s.multiplexing) t,"
+								  " unnest(t.urls) AS u(url)"
+								  " WHERE s.destination_url IS NOT NULL OR s.multiplexing IS NOT NULL",
 								  0, NULL),
 						 NULL, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the streams with a destination");

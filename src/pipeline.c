@@ -70,13 +70,17 @@ CompilePipeline(const char *stream_id, MemoryContext cxt, StreamPipeline *pipeli
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(stream_id)};
 	SPIPlanPtr	plan = KeptPlan(&config_plan,
-								  "SELECT data_schema, attribute_bindings, destination_url FROM streamflow.streams"
-								  " WHERE id = $1", 1, argtypes);
+								  "SELECT s.data_schema, s.attribute_bindings, t.urls, t.broadcast"
+								  " FROM streamflow.streams s,"
+								  " streamflow.delivery_targets(s.destination_url, s.multiplexing) t"
+								  " WHERE s.id = $1", 1, argtypes);
 	bool		schema_null;
 	bool		bindings_null;
-	bool		url_null;
+	bool		urls_null;
+	bool		isnull;
 	Datum		schema;
-	Datum		url;
+	Datum		urls;
+	bool		broadcast;
 	Datum		bindings;
 	MemoryContext old;
 
@@ -84,13 +88,14 @@ CompilePipeline(const char *stream_id, MemoryContext cxt, StreamPipeline *pipeli
 		elog(ERROR, "could not read the pipeline of stream \"%s\"", stream_id);
 	schema = SPIValue(0, 1, &schema_null);
 	bindings = SPIValue(0, 2, &bindings_null);
-	url = SPIValue(0, 3, &url_null);
+	urls = SPIValue(0, 3, &urls_null);
+	broadcast = DatumGetBool(SPIValue(0, 4, &isnull));
 	old = MemoryContextSwitchTo(cxt);
 	pipeline->schema = schema_null ? NULL
 		: CompileSchema(DatumGetJsonbP(schema), "in stream option \"data_schema\"");
 	pipeline->bindings = bindings_null ? NULL : CompileBindings(DatumGetJsonbP(bindings));
 	pipeline->has_windows = HasWindows(pipeline->bindings);
-	pipeline->destination_url = url_null ? NULL : TextDatumGetCString(url);
+	pipeline->delivery = urls_null ? NULL : ReadDeliveryTargets(urls, broadcast);
 	MemoryContextSwitchTo(old);
 }
 

@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "frame.h"
 #include "json_schema.h"
+#include "outbound_queue.h"
 #include "stream_head.h"
 
 typedef struct StreamPipeline
@@ -15,7 +16,7 @@ typedef struct StreamPipeline
 	Schema	   *schema;			/* data_schema; NULL when the stream has none */
 	BindingSet *bindings;		/* attribute_bindings; NULL when none */
 	bool		has_windows;	/* some binding has aggregation_window_ms */
-	char	   *destination_url;	/* frames are delivered there; NULL: none */
+	DeliveryTargets *delivery;	/* frames are delivered there; NULL: nowhere */
 } StreamPipeline;
 
 extern StreamPipeline *GetStreamPipeline(StreamHead *head);

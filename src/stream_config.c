@@ -7,7 +7,10 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/jsonpath.h"
@@ -21,6 +24,7 @@ PG_FUNCTION_INFO_V1(streamflow_normalize_stream_config);
 PG_FUNCTION_INFO_V1(streamflow_normalize_service_config);
 
 static void CheckBinding(JsonbContainer *binding, const char *noun, const char *path);
+static void CheckMultiplexing(JsonbContainer *mux, const char *noun, const char *path);
 
 static const char *const stream_statuses[] = {"inactive", "active", "paused", NULL};
 static const char *const stream_types[] = {"websocket", "sse", "polling", "webhook", NULL};
@@ -120,7 +124,7 @@ static const OptionSpec stream_options[] = {
 	{"backpressure", OPT_RECORD, .fields = backpressure_options},
 	{"batching", OPT_RECORD, .fields = batching_options},
 	{"dead_letter_queue", OPT_RECORD, .fields = dead_letter_options},
-	{"multiplexing", OPT_RECORD, .fields = multiplexing_options},
+	{"multiplexing", OPT_RECORD, .fields = multiplexing_options, .check = CheckMultiplexing},
 	{"aggregation", OPT_RECORD, .fields = aggregation_options},
 	{"retention", OPT_INTERVAL},
 	{"webhook_secret", OPT_SECRET},
@@ -145,6 +149,7 @@ static const OptionSpec service_options[] = {
 	{"output_attributes", OPT_RECORD_LIST, .fields = attribute_options},
 	{"supports_realtime", OPT_BOOL},
 	{"stream_direction", OPT_ENUM, .values = service_directions},
+	{"endpoint_url", OPT_URL},
 	{NULL}
 };
 
@@ -178,6 +183,84 @@ CheckBinding(JsonbContainer *binding, const char *noun, const char *path)
 				 errmsg("%s \"%s.jsonpath\" is required by transform \"%.*s\"",
 						noun, path, transform->val.string.len, transform->val.string.val),
 				 errhint("filter takes a jsonpath predicate such as \"$ ? (@ > 10)\"; map takes an expression such as \"$[*].price\".")));
+}
+
+/* True when the n bytes at s start with prefix, ignoring case. */
+static bool
+StartsWith(const char *s, int n, const char *prefix)
+{
+	int			k = strlen(prefix);
+
+	return n >= k && pg_strncasecmp(s, prefix, k) == 0;
+}
+
+/*
+ * multiplexing: each destination is an http(s) URL with a host or a service
+ * id (whose endpoint_url the SQL side resolves), none twice; an enabled
+ * multiplexing (enabled is true unless given false) names at least one.
+ */
+static void
+CheckMultiplexing(JsonbContainer *mux, const char *noun, const char *path)
+{
+	JsonbValue *enabled = JsonbObjectGet(mux, "enabled");
+	JsonbValue *dests = JsonbObjectGet(mux, "destinations");
+	bool		on = enabled == NULL || enabled->type != jbvBool || enabled->val.boolean;
+	int			n = 0;
+
+	if (dests != NULL && dests->type == jbvBinary)
+	{
+		JsonbIterator *it = JsonbIteratorInit(dests->val.binary.data);
+		JsonbValue	elem;
+		JsonbIteratorToken tok;
+		List	   *seen = NIL;
+
+		while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
+		{
+			const char *v;
+			int			len;
+			bool		url;
+			bool		ok;
+			ListCell   *lc;
+
+			if (tok != WJB_ELEM || elem.type != jbvString)
+				continue;
+			v = elem.val.string.val;
+			len = elem.val.string.len;
+			url = StartsWith(v, len, "http://") || StartsWith(v, len, "https://");
+			if (url)
+			{
+				int			skip = StartsWith(v, len, "http://") ? 7 : 8;
+
+				ok = len > skip && v[skip] != '/';
+			}
+			else
+			{
+				ok = len > 0 && len <= STREAMFLOW_MAX_ID_LEN && isalnum((unsigned char) v[0]);
+				for (int i = 0; ok && i < len; i++)
+					ok = isalnum((unsigned char) v[i]) || strchr("_-.:", v[i]) != NULL;
+			}
+			if (!ok)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value \"%.*s\" for %s \"%s.destinations[%d]\"",
+								len, v, noun, path, n),
+						 errhint("A destination is an http:// or https:// URL with a host, or the id of a service with an endpoint_url.")));
+			foreach(lc, seen)
+				if (strcmp(lfirst(lc), pnstrdup(v, len)) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("%s \"%s.destinations\" names \"%.*s\" twice",
+									noun, path, len, v),
+							 errhint("Each destination receives its frames once; list it once.")));
+			seen = lappend(seen, pnstrdup(v, len));
+			n++;
+		}
+	}
+	if (on && n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s.destinations\" must name at least one destination", noun, path),
+				 errhint("List http(s) URLs or service ids, or set \"%s.enabled\" to false.", path)));
 }
 
 /*

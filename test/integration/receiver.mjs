@@ -1,7 +1,10 @@
 // A webhook receiver for the outbound tests: a node HTTP server on loopback
 // that checks every POST's X-Streamflow-Signature (HMAC-SHA256 of the raw
 // body with the stream's secret), keeps what arrived, and answers as the test
-// says: a status, or 'hang' (never answers).
+// says: a status, 'hang' (never answers), 'drop' (closes the connection
+// without an answer), 'partial' (a 200 whose body stops half way: the
+// connection closes mid-response) or 'close' (a 200, then the server closes
+// the kept connection).  connections() counts the TCP connections accepted.
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -11,6 +14,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startReceiver(secret, decide = () => 200) {
   const requests = [];
   const hanging = new Set();
+  let connections = 0;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -27,18 +31,33 @@ export async function startReceiver(secret, decide = () => 200) {
       r.answer = answer;
       requests.push(r);
       if (answer === 'hang') { hanging.add(res); return; }
+      if (answer === 'drop') { req.socket.destroy(); return; }
+      if (answer === 'partial') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        res.write('only part of it', () => req.socket.destroy());
+        return;
+      }
+      if (answer === 'close') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok', () => req.socket.destroy());
+        return;
+      }
       res.writeHead(answer, { 'content-type': 'text/plain' });
       res.end(answer >= 300 ? `refused with ${answer}` : 'ok');
     });
   });
   server.keepAliveTimeout = 1000;
+  server.on('connection', () => { connections++; });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/hook`,
+    server,
     requests,
+    connections: () => connections,
     // the sequences answered 2xx, in the order they were answered
-    delivered: () => requests.filter((r) => r.answer >= 200 && r.answer < 300).map((r) => r.body.sequence),
+    delivered: () => requests.filter((r) => (r.answer >= 200 && r.answer < 300) || r.answer === 'close')
+      .map((r) => r.body.sequence),
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

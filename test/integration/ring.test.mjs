@@ -191,6 +191,13 @@ test('a commit larger than a 64kB ring is counted as an overflow, and the ring c
        (SELECT jsonb_agg(jsonb_build_object('payload', jsonb_build_object('i', i, 'pad', repeat('x', 60))))
         FROM generate_series(1, 2000) i))`, [id]);
   assert.equal(r.ingested, 2000);
+  // the sentinel goes in only once the worker has seen the lap: committed
+  // earlier, the lap could carry the sentinel away with it
+  const lapDeadline = Date.now() + 15000;
+  while ((await metrics(url)).streamflow_worker_ring_catch_ups_total < 1) {
+    if (Date.now() > lapDeadline) throw new Error('the worker never noticed the lap');
+    await sleep(50);
+  }
 
   const m = await metricsAfterSentinel(db, id, url);
   assert.equal(m.streamflow_ring_overflows_total, 1, 'the lap is detected once');

@@ -42,7 +42,7 @@ SELECT throws_ok($$SELECT streamflow.create_service('{"name": " "}')$$,
 SELECT throws_ok($$SELECT streamflow.create_service('{"name": "x", "owner": "me"}')$$,
 	'22023', 'unknown service option "owner"', 'an unknown service key is rejected (22023)');
 SELECT is(pg_temp.sf_hint($$SELECT streamflow.create_service('{"name": "x", "owner": "me"}')$$),
-	'Valid options are: name, id, service_type, workflow_id, input_attributes, output_attributes, supports_realtime, stream_direction.',
+	'Valid options are: name, id, service_type, workflow_id, input_attributes, output_attributes, supports_realtime, stream_direction, endpoint_url.',
 	'the unknown service key error hints the valid keys');
 SELECT throws_ok($$SELECT streamflow.create_service('{"name": "x", "stream_direction": "up"}')$$,
 	'22023', 'invalid value "up" for service option "stream_direction"', 'an unknown stream_direction is rejected (22023)');

@@ -1,7 +1,7 @@
 -- streams.sql: create_stream / get_stream / update_stream / drop_stream and
 -- the stream config rules of DESIGN.md ("Streams and services").
 BEGIN;
-SELECT plan(138);
+SELECT plan(139);
 
 \ir helpers.psql
 
@@ -310,7 +310,7 @@ SELECT lives_ok($$SELECT streamflow.create_stream($j${"name": "every key", "id":
 	"destination_url": "https://sink.example.com/hook", "auth_headers": {"Authorization": "Bearer x"},
 	"backpressure": {"max_queue_size": 100, "strategy": "sample"}, "batching": {"batch_size": 10, "batch_timeout_ms": 0},
 	"dead_letter_queue": {"enabled": true, "max_retries": 2, "retention_hours": 24, "queue_service_id": "q"},
-	"multiplexing": {"enabled": true, "destinations": ["a", "b"], "strategy": "broadcast"},
+	"multiplexing": {"enabled": true, "destinations": ["https://a.example.com/in", "https://b.example.com/in"], "strategy": "broadcast"},
 	"aggregation": {"enabled": false, "sources": ["x"], "merge_strategy": "latest", "deduplication": true, "dedup_key": "id"},
 	"retention": "1 day", "webhook_secret": "0123456789abcdef0123"}$j$::jsonb)$$,
 	'a config using every documented key is accepted');
@@ -331,6 +331,9 @@ SELECT lives_ok($$SELECT streamflow.create_stream($j${"name": "seed ws", "stream
 	'seed 000 WebSocket specification is accepted');
 SELECT lives_ok($$SELECT streamflow.create_stream($j${"name": "seed bindings", "attribute_bindings": [{"source_attribute": "user_data.email", "destination_attribute": "contact.email", "transform": "lowercase", "required": true}, {"source_attribute": "analytics.page_views", "destination_attribute": "metrics.views", "transform": "sum", "aggregation_window_ms": 60000}, {"source_attribute": "status", "destination_attribute": "system_status", "transform": "passthrough", "required": true}]}$j$::jsonb)$$,
 	'seed 000 attribute bindings example is accepted');
+SELECT lives_ok($$SELECT streamflow.create_service(jsonb_build_object('name', s, 'id', s, 'endpoint_url', 'https://' || s || '.example.com/in'))
+	FROM unnest(ARRAY['svc_analyzer_1', 'svc_analyzer_2', 'svc_backup']) AS s$$,
+	'services with an endpoint_url for seed 000''s multiplexing example');
 SELECT lives_ok($$SELECT streamflow.create_stream($j${"name": "seed advanced", "stream_type": "websocket", "multiplexing": {"enabled": true, "destinations": ["svc_analyzer_1", "svc_analyzer_2", "svc_backup"], "strategy": "round-robin"}, "aggregation": {"enabled": true, "sources": ["svc_crawler_1", "svc_crawler_2"], "merge_strategy": "merge", "deduplication": true, "dedup_key": "page_url"}, "dead_letter_queue": {"enabled": true, "max_retries": 3, "queue_service_id": "svc_dlq", "retention_hours": 168}}$j$::jsonb)$$,
 	'seed 000 multiplexing, aggregation and dead_letter_queue examples are accepted');
 
