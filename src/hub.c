@@ -82,6 +82,7 @@ LiveInit(void)
 							gettext_noop("How long a subscriber's queue may stay full before the connection is closed."),
 							NULL, &live_slow_client_ms, 30000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	WsKeepAliveInit();
 }
 
 /*

@@ -177,6 +177,8 @@ extern bool HubSubscriberStalled(Subscription *sub);
 extern void LiveRequestClose(void);
 extern void LiveCloseClient(LiveClient *client, int code, const char *reason);
 extern int	WsCallback(struct lws *wsi, int reason, LiveClient **slot, void *in, size_t len);
+extern void WsKeepAliveInit(void);
+extern const struct lws_retry_bo *WsKeepAlivePolicy(void);
 extern bool SsePath(const char *path);
 extern int	SseAccept(struct lws *wsi, LiveClient **slot, const char *path);
 extern int	SseWrite(struct lws *wsi, LiveClient *client);

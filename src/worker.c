@@ -361,6 +361,7 @@ WorkerListen(void)
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	}
 	info.keepalive_timeout = 5;
+	info.retry_and_idle_policy = WsKeepAlivePolicy();
 	/* headers not complete by then: the connection is closed */
 	info.timeout_secs_ah_idle = worker_request_timeout;
 	if (!WorkerTlsOptions(&info))
