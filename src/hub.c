@@ -707,6 +707,9 @@ HubCloseSlowClients(void)
 /*
  * Reports what the subscribers of each stream were sent, dropped and how
  * long delivery took to the shared-memory stats; queue use when with_queues.
+ * Then (with_queues, once a second) frees the entries of streams nobody
+ * subscribes to any more: dropped streams, unsubscribed ones, and those a
+ * refused subscribe or an unsubscribe looked up.
  */
 static void
 HubFlushStats(bool with_queues)
@@ -745,7 +748,16 @@ HubFlushStats(bool with_queues)
 			}
 			StatsSetQueue(stream->id, used, capacity);
 		}
+		else if (with_queues && stream->nsubs == 0)
+			hash_search(hub_streams, stream->id, HASH_REMOVE, NULL);
 	}
+}
+
+/* How many streams the hub holds (for /metrics). */
+long
+HubStreamCount(void)
+{
+	return hub_streams == NULL ? 0 : hash_get_num_entries(hub_streams);
 }
 
 /*

@@ -189,6 +189,7 @@ extern void HubDispatch(const char *stream_id, int64 sequence, const char *messa
 extern void HubCatchUpAll(void);
 extern void HubProcess(MemoryContext loop_context);
 extern long HubWaitTimeout(long timeout);
+extern long HubStreamCount(void);
 
 /* Shared between hub.c, live_commands.c and live_replay.c (main loop). */
 extern dlist_head live_commands;
