@@ -393,6 +393,7 @@ ParseAction(LiveOp *op, Jsonb *msg)
 		Frame	   *f = &op->frame;
 
 		f->index = -1;
+		f->payload_key = "data";
 		f->payload = JsonbMember(msg, "data");
 		f->metadata = PublishMetadata(JsonbMember(msg, "metadata"), op->message_id);
 		f->raw = msg;

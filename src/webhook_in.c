@@ -158,6 +158,7 @@ WebhookFrame(Jsonb *body, const char *stream_id, const char *stream_name,
 	StringInfoData meta;
 
 	memset(frame, 0, sizeof(Frame));
+	frame->payload_key = "data";
 	frame->index = -1;
 	frame->raw = body;
 	*message_id = NULL;
