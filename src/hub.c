@@ -640,6 +640,7 @@ HubReap(void)
 		dlist_delete(&client->node);
 		free(client->stream);
 		free(client->token);
+		free(client->auth_cache);
 		free(client->http_body);
 		free(client->rx);
 		free(client->out);

@@ -113,6 +113,7 @@ typedef struct LiveClient
 	LiveKind	kind;
 	char	   *stream;			/* the stream of the path (SSE, /streams/{id}/ws) */
 	char	   *token;			/* presented credentials, or NULL */
+	struct AuthCache *auth_cache;	/* decisions for token (auth_cache.c), or NULL */
 	dlist_head	subs;
 	dlist_head	control;
 	int			ncontrol;

@@ -21,7 +21,8 @@
  *
  * Auth (streamflow.auth = token): the token of the connection (Authorization
  * header or access_token query parameter) must have the read scope for the
- * stream to subscribe, write to publish.  A missing or invalid token closes
+ * stream to subscribe, write to publish (decisions remembered per connection
+ * until tokens or stream names change: auth_cache.c).  A missing or invalid token closes
  * the WebSocket with 1008 (SSE: 401); a token without the scope or stream is
  * an error message on /ws, 1008 on /streams/{id}/ws (SSE: 403).
  */
@@ -41,6 +42,7 @@
 #include "utils/snapmgr.h"
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "frame.h"
 #include "frame_store.h"
 #include "hub.h"
@@ -78,6 +80,7 @@ typedef struct LiveOp
 } LiveOp;
 
 static SPIPlanPtr stream_plan;
+static uint64 batch_auth_generation;	/* read before the batch's snapshot */
 
 static bool ParseMessage(LiveCommand *cmd, LiveOp *op);
 static void ParseAction(LiveOp *op, Jsonb *msg);
@@ -155,6 +158,7 @@ ServeInTransaction(LiveOp *ops, int n, MemoryContext loop_context, bool alone)
 	volatile bool ok = true;
 	int			i;
 
+	batch_auth_generation = AuthGeneration();
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -497,7 +501,8 @@ static bool
 Authorized(LiveOp *op, const char *stream, bool write)
 {
 	LiveClient *client = op->client;
-	AuthResult	r = AuthorizeStream(client->token, stream, write);
+	AuthResult	r = AuthorizeCached(&client->auth_cache, batch_auth_generation,
+									client->token, stream, write);
 	StringInfo	buf = &op->reply;
 
 	if (r == AUTH_OK)
