@@ -62,7 +62,6 @@ static HTAB *hub_streams = NULL;
 static bool hub_reap_pending = false;
 static bool hub_close_pending = false;
 static TimestampTz last_slow_check = 0;
-static TimestampTz last_hangup_check = 0;
 
 static void HubReap(void);
 static void HubCloseSlowClients(void);
@@ -113,6 +112,7 @@ LiveClientCreate(struct lws *wsi, LiveKind kind)
 		return NULL;
 	client->wsi = wsi;
 	client->kind = kind;
+	client->watched_fd = -1;
 	dlist_init(&client->subs);
 	dlist_init(&client->control);
 	dlist_push_tail(&live_clients, &client->node);
@@ -123,6 +123,7 @@ LiveClientCreate(struct lws *wsi, LiveKind kind)
 void
 LiveClientClosed(LiveClient *client)
 {
+	SseUnwatch(client);
 	client->wsi = NULL;
 	hub_reap_pending = true;
 }
@@ -762,24 +763,24 @@ HubStreamCount(void)
 }
 
 /*
- * Closes the SSE connections whose peer hung up.  lws does not notice while
- * the answer is still going (it keeps the unread end of stream buffered and
- * asks for service at once, so the loop would spin): a peek at the socket
- * tells.  A client that sends anything on an SSE connection is closed too.
+ * Closes, once a second (from HubCloseSlowClients), the SSE connections
+ * whose peer hung up and that worker_sse.c could not watch for it: a peek at
+ * the socket tells.  A client that sends anything on an SSE connection is
+ * closed too.
  */
 static void
 HubCloseHungUp(void)
 {
 	dlist_iter	it;
 
-	last_hangup_check = GetCurrentTimestamp();
 	dlist_foreach(it, &live_clients)
 	{
 		LiveClient *client = dlist_container(LiveClient, node, it.cur);
 		char		byte;
 		int			fd;
 
-		if (client->kind != LIVE_SSE || client->wsi == NULL || !client->accepted)
+		if (client->kind != LIVE_SSE || client->wsi == NULL || !client->accepted ||
+			client->watched_fd >= 0)
 			continue;
 		fd = lws_get_socket_fd(client->wsi);
 		if (fd >= 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
@@ -797,10 +798,6 @@ HubWaitTimeout(long timeout)
 {
 	if (dlist_is_empty(&live_clients))
 		return timeout;
-	/* libuv has work at once: maybe an SSE peer hung up (at most every 50 ms) */
-	if (timeout == 0 &&
-		TimestampDifferenceExceeds(last_hangup_check, GetCurrentTimestamp(), 50))
-		HubCloseHungUp();
 	return (timeout < 0 || timeout > 1000) ? 1000 : timeout;
 }
 

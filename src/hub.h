@@ -17,6 +17,7 @@
 #include "lib/ilist.h"
 
 struct lws;
+struct uv_loop_s;
 
 #define HUB_ID_LEN 64
 #define HUB_LATENCY_SAMPLES 256
@@ -124,6 +125,7 @@ typedef struct LiveClient
 	char	   *http_body;
 	bool		headers_sent;
 	bool		accepted;		/* SSE: the subscription exists */
+	int			watched_fd;		/* SSE: the socket watched for a hang-up, or -1 */
 	TimestampTz last_write;		/* SSE: for heartbeats */
 	/* WebSocket: close with this code and reason at the next write */
 	int			close_code;
@@ -183,6 +185,8 @@ extern const struct lws_retry_bo *WsKeepAlivePolicy(void);
 extern bool SsePath(const char *path);
 extern int	SseAccept(struct lws *wsi, LiveClient **slot, const char *path);
 extern int	SseWrite(struct lws *wsi, LiveClient *client);
+extern void SseWatchStart(struct uv_loop_s *loop);
+extern void SseUnwatch(LiveClient *client);
 
 /* Main loop. */
 extern void HubDispatch(const char *stream_id, int64 sequence, const char *message, int len,

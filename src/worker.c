@@ -195,6 +195,7 @@ StreamflowWorkerMain(Datum main_arg)
 	LiveWorkerStart();
 	WorkerCreateContext();
 	OutboundStart(lws_ctx);
+	SseWatchStart(&uv_loop);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
