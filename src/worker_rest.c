@@ -92,15 +92,17 @@ static void
 RenderFrames(StringInfo buf, SPIPlanPtr plan, Datum *args)
 {
 	uint64		i;
+	FrameColumns cols;
 
 	if (SPI_execute_plan(plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read frames");
+	FrameColumnsOf(SPI_tuptable->tupdesc, &cols);
 	appendStringInfoChar(buf, '[');
 	for (i = 0; i < SPI_processed; i++)
 	{
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
-		RenderFrameTuple(buf, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		RenderFrameRow(buf, SPI_tuptable->vals[i], &cols);
 	}
 	appendStringInfoChar(buf, ']');
 }
