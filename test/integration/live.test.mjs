@@ -284,3 +284,16 @@ test('auth: tokens from the access_token query or Authorization header; read sco
   await c.waitForFrame(1);
   assert.equal(c.closed, null);
 });
+
+test('one transaction mixing frames over and under ring_max_message: each pushed whole, in order', async () => {
+  const id = await freshStream(db);
+  const c = track(await openWs(`/streams/${id}/ws`));
+  await c.waitFor((m) => m.type === 'subscribed');
+  const big = 'y'.repeat(100 * 1024); // over the default 64 kB: passed as a reference, read from storage
+  await db.query(`SELECT streamflow.ingest_batch($1, $2::jsonb)`, [id, JSON.stringify([
+    { payload: { n: 1 } }, { payload: { n: 2, big } }, { payload: { n: 3 } }, { payload: { n: 4, big } }, { payload: { n: 5 } }])]);
+  await c.waitForFrame(5);
+  assert.deepEqual(sequences(c.frames()), range(1, 5));
+  assert.deepEqual(c.frames().map((f) => [f.data.n, f.data.big?.length ?? 0]),
+    [[1, 0], [2, big.length], [3, 0], [4, big.length], [5, 0]]);
+});
