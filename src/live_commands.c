@@ -21,10 +21,11 @@
  *
  * Auth (streamflow.auth = token): the token of the connection (Authorization
  * header or access_token query parameter) must have the read scope for the
- * stream to subscribe, write to publish (decisions remembered per connection
- * until tokens or stream names change: auth_cache.c).  A missing or invalid token closes
- * the WebSocket with 1008 (SSE: 401); a token without the scope or stream is
- * an error message on /ws, 1008 on /streams/{id}/ws (SSE: 403).
+ * stream to subscribe, write to publish (decisions remembered per
+ * connection until tokens or stream names change: auth_cache.c).  A missing
+ * or invalid token closes the WebSocket with 1008 (SSE: 401); a token
+ * without the scope or stream is an error message on /ws, 1008 on
+ * /streams/{id}/ws (SSE: 403).
  */
 #include "postgres.h"
 
