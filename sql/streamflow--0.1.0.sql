@@ -1345,3 +1345,24 @@ COMMENT ON FUNCTION @extschema@.health(interval) IS
 
 REVOKE ALL ON FUNCTION @extschema@.health(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.health(interval) TO streamflow_reader;
+
+-------------------------------------------------------------------------------
+-- The worker's authorization cache (auth_cache.c): a statement that changes
+-- tokens, or the ids and names of streams, makes the worker decide again
+-- once its transaction commits.
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.auth_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'streamflow_auth_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.auth_changed() FROM PUBLIC;
+
+CREATE TRIGGER tokens_auth_changed
+	AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF token_hash, streams, scopes, revoked_at
+	ON @extschema@.tokens
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.auth_changed();
+CREATE TRIGGER streams_auth_changed
+	AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF id, name
+	ON @extschema@.streams
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.auth_changed();

@@ -21,6 +21,7 @@
 #include "utils/guc.h"
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(streamflow_check_token);
@@ -54,6 +55,7 @@ AuthInit(void)
 							 gettext_noop("token: a token from streamflow.create_token() is required; none: no checks."),
 							 &auth_mode, AUTH_MODE_TOKEN, auth_mode_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	AuthCacheInit();
 }
 
 /* SHA-256 of the token's bytes into digest (PG_SHA256_DIGEST_LENGTH bytes). */

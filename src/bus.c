@@ -231,25 +231,35 @@ StageForRing(void)
 	StringInfoData buf;
 	int			i;
 
+	int		   *start = palloc(sizeof(int) * npending);
+
+	/* every message one after the other in buf (no copy each); too large: none */
 	staged = palloc(sizeof(RingEntry) * npending);
 	initStringInfo(&buf);
 	for (i = 0; i < npending; i++)
 	{
 		PendingFrame *p = &pending[i];
-		RingEntry  *e = &staged[i];
 
-		resetStringInfo(&buf);
+		start[i] = buf.len;
 		PayloadText(p);
 		RenderFrameMessageText(&buf, p->stream_id, p->sequence, p->created_at,
 							   p->payload_text, p->payload_len, p->metadata,
 							   p->status, p->latency_ms);
-		e->stream_id = p->stream_id;
-		e->sequence = p->sequence;
-		e->message = buf.len <= max_message ? pnstrdup(buf.data, buf.len) : NULL;
-		e->message_len = e->message ? buf.len : 0;
+		staged[i].stream_id = p->stream_id;
+		staged[i].sequence = p->sequence;
+		staged[i].message_len = buf.len - start[i];
+		if (staged[i].message_len > max_message)
+		{
+			buf.len = start[i];
+			buf.data[buf.len] = '\0';
+			start[i] = -1;
+			staged[i].message_len = 0;
+		}
 	}
+	/* buf no longer moves: point at the messages (freed with the transaction) */
+	for (i = 0; i < npending; i++)
+		staged[i].message = start[i] < 0 ? NULL : buf.data + start[i];
 	nstaged = npending;
-	pfree(buf.data);
 	MemoryContextSwitchTo(old);
 }
 

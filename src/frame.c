@@ -33,6 +33,13 @@ SubPath(const Frame *frame, const char *key)
 	return psprintf("%s.%s", FramePath(frame), key);
 }
 
+/* The JSON path of the payload as the client sent it ("$.payload", "$.data"). */
+char *
+PayloadPath(const Frame *frame)
+{
+	return SubPath(frame, frame->payload_key ? frame->payload_key : "payload");
+}
+
 /*
  * Reads one element of an ingest_batch array ({sequence, payload,
  * latency_ms, status, metadata}) into frame, recording what does not fit.
@@ -110,12 +117,14 @@ FrameFromJson(JsonbValue *elem, Frame *frame, int index)
 void
 CheckFrame(Frame *frame)
 {
+	const char *payload = frame->payload_key ? frame->payload_key : "payload";
+
 	if (frame->payload == NULL)
-		AddViolation(&frame->violations, SubPath(frame, "payload"), "required",
-					 "payload is required");
+		AddViolation(&frame->violations, PayloadPath(frame), "required",
+					 "%s is required", payload);
 	else if (!JB_ROOT_IS_OBJECT(frame->payload))
-		AddViolation(&frame->violations, SubPath(frame, "payload"), "type",
-					 "payload must be a JSON object, not %s",
+		AddViolation(&frame->violations, PayloadPath(frame), "type",
+					 "%s must be a JSON object, not %s", payload,
 					 JB_ROOT_IS_SCALAR(frame->payload) ? "a scalar" : "an array");
 	if (frame->has_sequence && frame->sequence <= 0)
 		AddViolation(&frame->violations, SubPath(frame, "sequence"), "minimum",

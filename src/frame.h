@@ -23,9 +23,12 @@ typedef struct Frame
 	bool		stored;			/* set by StoreFrames; false for a duplicate */
 	bool		duplicate;		/* known before storing to repeat a stored sequence */
 	int			index;			/* position in a batch; -1 for a single frame */
+	const char *payload_key;	/* the payload's key as the client sent it
+								 * (WebSocket, webhooks: "data"); NULL: "payload" */
 } Frame;
 
 extern char *SubPath(const Frame *frame, const char *key);
+extern char *PayloadPath(const Frame *frame);
 extern void FrameFromJson(JsonbValue *elem, Frame *frame, int index);
 extern void CheckFrame(Frame *frame);
 extern void AssignFrame(Frame *frame, StreamHead *head);

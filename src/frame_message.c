@@ -9,7 +9,8 @@
  * metadata's "message_id" when it is a string (what a publisher sent), else
  * "<stream_id>:<sequence>"; data is the stored payload; metadata is {} when
  * the frame has none.  One renderer serves the commit ring (from the frame
- * in memory) and every reader of streamflow.frames (from the tuple).
+ * in memory) and every reader of streamflow.frames (from the tuple; the
+ * columns are found by name once per result, FrameColumnsOf).
  */
 #include "postgres.h"
 
@@ -95,22 +96,46 @@ ColumnNumber(TupleDesc desc, const char *name)
 	return attno;
 }
 
-/* Appends the message for a row of streamflow.frames (any column order). */
+/* Finds the columns of streamflow.frames in desc (any order); an error when one is missing. */
+void
+FrameColumnsOf(TupleDesc desc, FrameColumns *cols)
+{
+	cols->desc = desc;
+	cols->stream_id = ColumnNumber(desc, "stream_id");
+	cols->sequence = ColumnNumber(desc, "sequence");
+	cols->created_at = ColumnNumber(desc, "created_at");
+	cols->payload = ColumnNumber(desc, "payload");
+	cols->metadata = ColumnNumber(desc, "metadata");
+	cols->status = ColumnNumber(desc, "status");
+	cols->latency_ms = ColumnNumber(desc, "latency_ms");
+}
+
+/* Appends the message for a row of a result whose columns are cols. */
+void
+RenderFrameRow(StringInfo buf, HeapTuple tuple, const FrameColumns *cols)
+{
+	bool		isnull;
+	Datum		metadata = heap_getattr(tuple, cols->metadata, cols->desc, &isnull);
+	Jsonb	   *meta = isnull ? NULL : DatumGetJsonbP(metadata);
+
+#define COLUMN(attno) heap_getattr(tuple, cols->attno, cols->desc, &isnull)
+	RenderFrameMessage(buf,
+					   TextDatumGetCString(COLUMN(stream_id)),
+					   DatumGetInt64(COLUMN(sequence)),
+					   DatumGetTimestampTz(COLUMN(created_at)),
+					   DatumGetJsonbP(COLUMN(payload)),
+					   meta,
+					   TextDatumGetCString(COLUMN(status)),
+					   DatumGetInt32(COLUMN(latency_ms)));
+#undef COLUMN
+}
+
+/* Appends the message for one row of streamflow.frames (any column order). */
 void
 RenderFrameTuple(StringInfo buf, HeapTuple tuple, TupleDesc desc)
 {
-	bool		isnull;
-	Datum		metadata = heap_getattr(tuple, ColumnNumber(desc, "metadata"), desc, &isnull);
-	Jsonb	   *meta = isnull ? NULL : DatumGetJsonbP(metadata);
+	FrameColumns cols;
 
-#define COLUMN(name) heap_getattr(tuple, ColumnNumber(desc, name), desc, &isnull)
-	RenderFrameMessage(buf,
-					   TextDatumGetCString(COLUMN("stream_id")),
-					   DatumGetInt64(COLUMN("sequence")),
-					   DatumGetTimestampTz(COLUMN("created_at")),
-					   DatumGetJsonbP(COLUMN("payload")),
-					   meta,
-					   TextDatumGetCString(COLUMN("status")),
-					   DatumGetInt32(COLUMN("latency_ms")));
-#undef COLUMN
+	FrameColumnsOf(desc, &cols);
+	RenderFrameRow(buf, tuple, &cols);
 }

@@ -62,7 +62,6 @@ static HTAB *hub_streams = NULL;
 static bool hub_reap_pending = false;
 static bool hub_close_pending = false;
 static TimestampTz last_slow_check = 0;
-static TimestampTz last_hangup_check = 0;
 
 static void HubReap(void);
 static void HubCloseSlowClients(void);
@@ -82,6 +81,7 @@ LiveInit(void)
 							gettext_noop("How long a subscriber's queue may stay full before the connection is closed."),
 							NULL, &live_slow_client_ms, 30000, 100, 3600 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	WsKeepAliveInit();
 }
 
 /*
@@ -112,6 +112,7 @@ LiveClientCreate(struct lws *wsi, LiveKind kind)
 		return NULL;
 	client->wsi = wsi;
 	client->kind = kind;
+	client->watched_fd = -1;
 	dlist_init(&client->subs);
 	dlist_init(&client->control);
 	dlist_push_tail(&live_clients, &client->node);
@@ -122,6 +123,7 @@ LiveClientCreate(struct lws *wsi, LiveKind kind)
 void
 LiveClientClosed(LiveClient *client)
 {
+	SseUnwatch(client);
 	client->wsi = NULL;
 	hub_reap_pending = true;
 }
@@ -639,6 +641,7 @@ HubReap(void)
 		dlist_delete(&client->node);
 		free(client->stream);
 		free(client->token);
+		free(client->auth_cache);
 		free(client->http_body);
 		free(client->rx);
 		free(client->out);
@@ -706,6 +709,9 @@ HubCloseSlowClients(void)
 /*
  * Reports what the subscribers of each stream were sent, dropped and how
  * long delivery took to the shared-memory stats; queue use when with_queues.
+ * Then (with_queues, once a second) frees the entries of streams nobody
+ * subscribes to any more: dropped streams, unsubscribed ones, and those a
+ * refused subscribe or an unsubscribe looked up.
  */
 static void
 HubFlushStats(bool with_queues)
@@ -744,28 +750,37 @@ HubFlushStats(bool with_queues)
 			}
 			StatsSetQueue(stream->id, used, capacity);
 		}
+		else if (with_queues && stream->nsubs == 0)
+			hash_search(hub_streams, stream->id, HASH_REMOVE, NULL);
 	}
 }
 
+/* How many streams the hub holds (for /metrics). */
+long
+HubStreamCount(void)
+{
+	return hub_streams == NULL ? 0 : hash_get_num_entries(hub_streams);
+}
+
 /*
- * Closes the SSE connections whose peer hung up.  lws does not notice while
- * the answer is still going (it keeps the unread end of stream buffered and
- * asks for service at once, so the loop would spin): a peek at the socket
- * tells.  A client that sends anything on an SSE connection is closed too.
+ * Closes, once a second (from HubCloseSlowClients), the SSE connections
+ * whose peer hung up and that worker_sse.c could not watch for it: a peek at
+ * the socket tells.  A client that sends anything on an SSE connection is
+ * closed too.
  */
 static void
 HubCloseHungUp(void)
 {
 	dlist_iter	it;
 
-	last_hangup_check = GetCurrentTimestamp();
 	dlist_foreach(it, &live_clients)
 	{
 		LiveClient *client = dlist_container(LiveClient, node, it.cur);
 		char		byte;
 		int			fd;
 
-		if (client->kind != LIVE_SSE || client->wsi == NULL || !client->accepted)
+		if (client->kind != LIVE_SSE || client->wsi == NULL || !client->accepted ||
+			client->watched_fd >= 0)
 			continue;
 		fd = lws_get_socket_fd(client->wsi);
 		if (fd >= 0 && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
@@ -783,10 +798,6 @@ HubWaitTimeout(long timeout)
 {
 	if (dlist_is_empty(&live_clients))
 		return timeout;
-	/* libuv has work at once: maybe an SSE peer hung up (at most every 50 ms) */
-	if (timeout == 0 &&
-		TimestampDifferenceExceeds(last_hangup_check, GetCurrentTimestamp(), 50))
-		HubCloseHungUp();
 	return (timeout < 0 || timeout > 1000) ? 1000 : timeout;
 }
 

@@ -17,6 +17,7 @@
 #include "lib/ilist.h"
 
 struct lws;
+struct uv_loop_s;
 
 #define HUB_ID_LEN 64
 #define HUB_LATENCY_SAMPLES 256
@@ -113,6 +114,7 @@ typedef struct LiveClient
 	LiveKind	kind;
 	char	   *stream;			/* the stream of the path (SSE, /streams/{id}/ws) */
 	char	   *token;			/* presented credentials, or NULL */
+	struct AuthCache *auth_cache;	/* decisions for token (auth_cache.c), or NULL */
 	dlist_head	subs;
 	dlist_head	control;
 	int			ncontrol;
@@ -123,6 +125,7 @@ typedef struct LiveClient
 	char	   *http_body;
 	bool		headers_sent;
 	bool		accepted;		/* SSE: the subscription exists */
+	int			watched_fd;		/* SSE: the socket watched for a hang-up, or -1 */
 	TimestampTz last_write;		/* SSE: for heartbeats */
 	/* WebSocket: close with this code and reason at the next write */
 	int			close_code;
@@ -177,9 +180,13 @@ extern bool HubSubscriberStalled(Subscription *sub);
 extern void LiveRequestClose(void);
 extern void LiveCloseClient(LiveClient *client, int code, const char *reason);
 extern int	WsCallback(struct lws *wsi, int reason, LiveClient **slot, void *in, size_t len);
+extern void WsKeepAliveInit(void);
+extern const struct lws_retry_bo *WsKeepAlivePolicy(void);
 extern bool SsePath(const char *path);
 extern int	SseAccept(struct lws *wsi, LiveClient **slot, const char *path);
 extern int	SseWrite(struct lws *wsi, LiveClient *client);
+extern void SseWatchStart(struct uv_loop_s *loop);
+extern void SseUnwatch(LiveClient *client);
 
 /* Main loop. */
 extern void HubDispatch(const char *stream_id, int64 sequence, const char *message, int len,
@@ -187,6 +194,7 @@ extern void HubDispatch(const char *stream_id, int64 sequence, const char *messa
 extern void HubCatchUpAll(void);
 extern void HubProcess(MemoryContext loop_context);
 extern long HubWaitTimeout(long timeout);
+extern long HubStreamCount(void);
 
 /* Shared between hub.c, live_commands.c and live_replay.c (main loop). */
 extern dlist_head live_commands;

@@ -12,12 +12,20 @@
  * IngestFrames (source 'websocket', rejections in stream_errors) in one
  * subtransaction per stream, retried frame by frame when it fails, so a bad
  * frame never fails its batch-mates.  Answers are queued after commit.
+ * When the transaction itself fails (an error outside a publish's
+ * subtransaction, or at commit), what was answered before the failure stands
+ * (subscribes and unsubscribes change only the hub, and the client is told
+ * so); every publish (rolled back) and every command not reached runs again
+ * in a transaction of its own, so only the command at fault is answered
+ * with the error and each client is told what really happened.
  *
  * Auth (streamflow.auth = token): the token of the connection (Authorization
  * header or access_token query parameter) must have the read scope for the
- * stream to subscribe, write to publish.  A missing or invalid token closes
- * the WebSocket with 1008 (SSE: 401); a token without the scope or stream is
- * an error message on /ws, 1008 on /streams/{id}/ws (SSE: 403).
+ * stream to subscribe, write to publish (decisions remembered per
+ * connection until tokens or stream names change: auth_cache.c).  A missing
+ * or invalid token closes the WebSocket with 1008 (SSE: 401); a token
+ * without the scope or stream is an error message on /ws, 1008 on
+ * /streams/{id}/ws (SSE: 403).
  */
 #include "postgres.h"
 
@@ -35,6 +43,7 @@
 #include "utils/snapmgr.h"
 
 #include "auth.h"
+#include "auth_cache.h"
 #include "frame.h"
 #include "frame_store.h"
 #include "hub.h"
@@ -65,11 +74,14 @@ typedef struct LiveOp
 	int64		after;			/* subscribe: replay after this sequence; -1 live */
 	char	   *message_id;		/* publish: NULL when none */
 	Frame		frame;			/* publish */
+	Frame		parsed;			/* publish: the frame as parsed, to run again */
 	StringInfoData reply;		/* answer, queued after commit */
-	bool		done;
+	bool		done;			/* answered */
+	bool		in_batch;		/* needed the database */
 } LiveOp;
 
 static SPIPlanPtr stream_plan;
+static uint64 batch_auth_generation;	/* read before the batch's snapshot */
 
 static bool ParseMessage(LiveCommand *cmd, LiveOp *op);
 static void ParseAction(LiveOp *op, Jsonb *msg);
@@ -81,6 +93,9 @@ static void PublishGroup(LiveOp **group, int n);
 static void SendReplies(LiveOp *ops, int n);
 static void CloseWithReason(LiveClient *client, int code, const char *error, const char *detail);
 static bool Authorized(LiveOp *op, const char *stream, bool write);
+static bool ServeInTransaction(LiveOp *ops, int n, MemoryContext loop_context, bool alone);
+static void ServeAgainAlone(LiveOp *ops, int n, MemoryContext loop_context);
+static void ResetPublish(LiveOp *op);
 
 /* Takes the queued commands and answers them (main loop). */
 void
@@ -124,13 +139,27 @@ LiveCommandsProcess(MemoryContext loop_context)
 		free(cmd);
 	}
 	for (i = 0; i < n; i++)
-		need_db |= !ops[i].done;
-	if (!need_db)
 	{
-		SendReplies(ops, n);
-		return;
+		ops[i].in_batch = !ops[i].done;
+		need_db |= ops[i].in_batch;
 	}
+	if (need_db && !ServeInTransaction(ops, n, loop_context, false))
+		ServeAgainAlone(ops, n, loop_context);
+	SendReplies(ops, n);
+}
 
+/*
+ * Serves the unanswered commands of ops in one transaction; false when it
+ * failed (logged; what was answered before the failure keeps its answer).
+ * alone: ops is a single command run again, answered with the error.
+ */
+static bool
+ServeInTransaction(LiveOp *ops, int n, MemoryContext loop_context, bool alone)
+{
+	volatile bool ok = true;
+	int			i;
+
+	batch_auth_generation = AuthGeneration();
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -161,23 +190,56 @@ LiveCommandsProcess(MemoryContext loop_context)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(WARNING,
+		ok = false;
+		ereport(alone ? WARNING : LOG,
 				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not serve live requests: %s", edata->message)));
-		for (i = 0; i < n; i++)
-			if (!ops[i].done || ops[i].kind == OP_PUBLISH)
-			{
-				ReplyError(&ops[i], "internal error", NULL);
-				if (ops[i].client->kind == LIVE_SSE && !ops[i].client->accepted)
-					ops[i].client->http_status = 500;
-			}
+				 errmsg("streamflow worker could not serve live requests: %s", edata->message),
+				 alone ? 0 : errdetail("Each is run again on its own.")));
+		if (alone)
+		{
+			ReplyError(&ops[0], edata->message, NULL);
+			if (ops[0].client->kind == LIVE_SSE && !ops[0].client->accepted)
+				ops[0].client->http_status = 500;
+		}
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(loop_context);
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	SendReplies(ops, n);
+	return ok;
+}
+
+/*
+ * The batch's transaction failed: runs again, each in a transaction of its
+ * own, every publish (its answer was about a rolled-back frame) and every
+ * command the failure left unanswered.
+ */
+static void
+ServeAgainAlone(LiveOp *ops, int n, MemoryContext loop_context)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		LiveOp	   *op = &ops[i];
+
+		if (!op->in_batch || (op->done && op->kind != OP_PUBLISH) || op->client->wsi == NULL)
+			continue;
+		if (op->kind == OP_PUBLISH)
+			ResetPublish(op);
+		(void) ServeInTransaction(op, 1, loop_context, true);
+	}
+}
+
+/* Puts a publish back as it was parsed, unanswered, to be run again. */
+static void
+ResetPublish(LiveOp *op)
+{
+	op->frame = op->parsed;
+	op->frame.violations = list_copy(op->parsed.violations);
+	resetStringInfo(&op->reply);
+	op->done = false;
 }
 
 /*
@@ -336,6 +398,7 @@ ParseAction(LiveOp *op, Jsonb *msg)
 		Frame	   *f = &op->frame;
 
 		f->index = -1;
+		f->payload_key = "data";
 		f->payload = JsonbMember(msg, "data");
 		f->metadata = PublishMetadata(JsonbMember(msg, "metadata"), op->message_id);
 		f->raw = msg;
@@ -347,6 +410,8 @@ ParseAction(LiveOp *op, Jsonb *msg)
 				AddViolation(&f->violations, "$.sequence", "type",
 							 "sequence must be an integer, not %s", JsonbValueToCString(seq));
 		}
+		op->parsed = *f;
+		op->parsed.violations = list_copy(f->violations);
 	}
 	op->done = false;
 }
@@ -437,7 +502,8 @@ static bool
 Authorized(LiveOp *op, const char *stream, bool write)
 {
 	LiveClient *client = op->client;
-	AuthResult	r = AuthorizeStream(client->token, stream, write);
+	AuthResult	r = AuthorizeCached(&client->auth_cache, batch_auth_generation,
+									client->token, stream, write);
 	StringInfo	buf = &op->reply;
 
 	if (r == AUTH_OK)
@@ -467,9 +533,9 @@ RunSubscribe(LiveOp *op)
 	HubStream  *hs = LookUpStream(op->stream, &last_sequence);
 	StringInfo	buf = &op->reply;
 
-	op->done = true;
 	if (hs == NULL)
 	{
+		op->done = true;
 		if (client->kind == LIVE_SSE)
 		{
 			client->http_status = 404;
@@ -496,6 +562,7 @@ RunSubscribe(LiveOp *op)
 		ReplyError(op, "out of memory", NULL);
 		return;
 	}
+	op->done = true;
 	if (client->kind == LIVE_SSE)
 	{
 		client->accepted = true;
@@ -557,7 +624,10 @@ RunPublishes(LiveOp *ops, int n)
 			/* the group failed as a whole: each frame on its own */
 			for (j = 0; j < ngroup; j++)
 				if (!group[j]->done)
+				{
+					ResetPublish(group[j]);
 					PublishGroup(&group[j], 1);
+				}
 		}
 	}
 }

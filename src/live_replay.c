@@ -150,6 +150,7 @@ ReplayPage(Subscription *sub, int limit, StringInfo buf)
 								  3, argtypes);
 	uint64		i;
 	int			got;
+	FrameColumns cols;
 
 	args[0] = CStringGetTextDatum(sub->stream->id);
 	args[1] = Int64GetDatum(sub->last_seq);
@@ -157,17 +158,16 @@ ReplayPage(Subscription *sub, int limit, StringInfo buf)
 	if (SPI_execute_plan(plan, args, NULL, true, limit) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the frames of stream \"%s\"", sub->stream->id);
 	got = (int) SPI_processed;
+	FrameColumnsOf(SPI_tuptable->tupdesc, &cols);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
 		bool		isnull;
-		int64		seq = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc,
-													  SPI_fnumber(SPI_tuptable->tupdesc, "sequence"),
-													  &isnull));
+		int64		seq = DatumGetInt64(SPI_getbinval(tuple, cols.desc, cols.sequence, &isnull));
 		HubMessage *msg;
 
 		resetStringInfo(buf);
-		RenderFrameTuple(buf, tuple, SPI_tuptable->tupdesc);
+		RenderFrameRow(buf, tuple, &cols);
 		msg = HubMessageCreate(seq, buf->data, buf->len);
 		if (msg == NULL)
 			elog(ERROR, "out of memory replaying stream \"%s\"", sub->stream->id);

@@ -143,12 +143,13 @@ GetStreamPipeline(StreamHead *head)
 
 /*
  * Re-roots the pipeline's violation paths, which are relative to the payload
- * ("$.a"), at the frame like the frame rules' ("$.payload.a", "$[3].payload.a").
+ * ("$.a"), at the frame like the frame rules' ("$.payload.a", "$[3].payload.a",
+ * "$.data.a" for a payload sent as data).
  */
 static void
 RootAtPayload(Frame *frame)
 {
-	char	   *prefix = SubPath(frame, "payload");
+	char	   *prefix = PayloadPath(frame);
 	ListCell   *lc;
 
 	foreach(lc, frame->violations)

@@ -158,6 +158,7 @@ WebhookFrame(Jsonb *body, const char *stream_id, const char *stream_name,
 	StringInfoData meta;
 
 	memset(frame, 0, sizeof(Frame));
+	frame->payload_key = "data";
 	frame->index = -1;
 	frame->raw = body;
 	*message_id = NULL;
@@ -254,6 +255,7 @@ WebhookReceive(Request *req, Response *resp)
 	const char *bad_signature;
 	char	   *message_id;
 	Frame		frame;
+	StreamHead	head;
 
 	strlcpy(req->stream_id, id, sizeof(req->stream_id));
 	secret = WebhookSecret(id);
@@ -274,7 +276,8 @@ WebhookReceive(Request *req, Response *resp)
 		return;
 
 	WebhookFrame(RequestJsonBody(req), id, stream, &frame, &message_id);
-	if (!RestIngestFrame(id, &frame, "webhook", "invalid payload", resp))
+	RestLockStream(req, id, &head);
+	if (!RestIngestFrame(&head, &frame, "webhook", "invalid payload", resp))
 	{
 		/* counted as rejected by ingest, not as a transport error */
 		req->stream_id[0] = '\0';

@@ -197,6 +197,7 @@ StreamflowWorkerMain(Datum main_arg)
 	WorkerCreateContext();
 	OutboundStart(lws_ctx);
 	WindowsStart();
+	SseWatchStart(&uv_loop);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -364,6 +365,7 @@ WorkerListen(void)
 			info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	}
 	info.keepalive_timeout = 5;
+	info.retry_and_idle_policy = WsKeepAlivePolicy();
 	/* headers not complete by then: the connection is closed */
 	info.timeout_secs_ah_idle = worker_request_timeout;
 	if (!WorkerTlsOptions(&info))

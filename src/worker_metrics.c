@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "commit_ring.h"
+#include "hub.h"
 #include "stream_stats.h"
 #include "worker.h"
 #include "worker_metrics.h"
@@ -197,4 +198,6 @@ AppendWorker(StringInfo buf)
 	AppendFamily(buf, "streamflow_streams_untracked_total", "counter",
 				 "Counts not kept because streamflow.max_streams_tracked streams were already tracked.");
 	appendStringInfo(buf, "streamflow_streams_untracked_total " INT64_FORMAT "\n", StatsUntracked());
+	AppendFamily(buf, "streamflow_live_streams", "gauge", "Streams with WebSocket or SSE subscribers in the worker's hub.");
+	appendStringInfo(buf, "streamflow_live_streams %ld\n", HubStreamCount());
 }

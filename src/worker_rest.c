@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -91,15 +92,17 @@ static void
 RenderFrames(StringInfo buf, SPIPlanPtr plan, Datum *args)
 {
 	uint64		i;
+	FrameColumns cols;
 
 	if (SPI_execute_plan(plan, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read frames");
+	FrameColumnsOf(SPI_tuptable->tupdesc, &cols);
 	appendStringInfoChar(buf, '[');
 	for (i = 0; i < SPI_processed; i++)
 	{
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
-		RenderFrameTuple(buf, SPI_tuptable->vals[i], SPI_tuptable->tupdesc);
+		RenderFrameRow(buf, SPI_tuptable->vals[i], &cols);
 	}
 	appendStringInfoChar(buf, ']');
 }
@@ -249,51 +252,88 @@ RestPoll(Request *req, Response *resp)
 }
 
 /*
+ * Finds the stream to ingest into (an id or a name) and locks its head: the
+ * one lookup of an ingest.  Raises 42704 (404) when it does not exist, 55000
+ * (409) when it is paused.  req->stream_id is its id once found (also when
+ * paused), so that error answers count in its stats.
+ */
+void
+RestLockStream(Request *req, const char *stream, StreamHead *head)
+{
+	head->id = NULL;
+	PG_TRY();
+	{
+		LockStreamHead(stream, head);
+	}
+	PG_CATCH();
+	{
+		if (head->id != NULL)
+			strlcpy(req->stream_id, head->id, sizeof(req->stream_id));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	strlcpy(req->stream_id, head->id, sizeof(req->stream_id));
+}
+
+/*
  * Runs one frame through ingest (rules, bindings, data_schema, store) for
- * the stream and sets the answer: 201 and the stored frame, 200 and the
+ * the stream of head (RestLockStream) and sets the answer: 201 and the
+ * stored frame (rendered from memory, as the commit ring does), 200 and the
  * frame already stored under its sequence (idempotent, as in SQL), or 400
- * rejected_error and the violations, recorded in stream_errors with source.  A paused
- * stream raises 55000 (409).  True when the frame is stored (or was).
+ * rejected_error and the violations, recorded in stream_errors with source.
+ * True when the frame is stored (or was).
  */
 bool
-RestIngestFrame(const char *stream_id, Frame *frame, const char *source,
+RestIngestFrame(StreamHead *head, Frame *frame, const char *source,
 				const char *rejected_error, Response *resp)
 {
 	Frame	   *frames[1] = {frame};
-	StreamHead	head;
 	IngestResult result;
-	HeapTuple	tuple;
 
-	LockStreamHead(stream_id, &head);
-	IngestFrames(&head, frames, 1, ON_ERROR_SKIP, source, &result);
+	IngestFrames(head, frames, 1, ON_ERROR_SKIP, source, &result);
 	if (result.rejected > 0)
 	{
 		StringInfoData detail;
 
-		RecordRejection(head.id, source, frame, false);
+		RecordRejection(head->id, source, frame, false);
 		initStringInfo(&detail);
 		appendStringInfo(&detail, "The frame was rejected by stream \"%s\" and recorded in streamflow.stream_errors.",
-						 head.id);
+						 head->id);
 		ResponseErrorWith(resp, 400, rejected_error, detail.data, "violations",
 						  JsonbToCString(NULL, &ViolationsToJsonb(frame->violations)->root, 0));
 		return false;
 	}
-	tuple = FetchFrame(head.id, frame->sequence);
-	RenderFrameTuple(&resp->body, tuple, SPI_tuptable->tupdesc);
+	if (frame->stored)
+		RenderFrameMessage(&resp->body, head->id, frame->sequence,
+						   GetCurrentTransactionStartTimestamp(), frame->payload,
+						   frame->metadata, frame->status, frame->latency_ms);
+	else
+	{
+		HeapTuple	tuple = FetchFrame(head->id, frame->sequence);
+
+		RenderFrameTuple(&resp->body, tuple, SPI_tuptable->tupdesc);
+	}
 	resp->status = frame->stored ? 201 : 200;
 	return true;
 }
 
-/* POST /streams/{id}/frames: seed 002's {sequence?, payload, latency_ms?, status?, metadata?}. */
+/*
+ * POST /streams/{id}/frames: seed 002's {sequence?, payload, latency_ms?,
+ * status?, metadata?}.  The stream is looked up once, with its head.
+ */
 void
 RestPostFrame(Request *req, Response *resp)
 {
-	char	   *id = RestStream(req, resp, true);
+	char	   *stream = RequestParam(req, "id");
 	Jsonb	   *body;
 	JsonbValue	v;
 	Frame		frame;
+	StreamHead	head;
 
-	if (id == NULL || !RequestRequireJson(req, resp))
+	if (!RestAuthorize(req, resp, stream, true))
+		return;
+	RestLockStream(req, stream, &head);
+	if (!RequestRequireJson(req, resp))
 		return;
 	body = RequestJsonBody(req);
 	if (!JB_ROOT_IS_SCALAR(body) || !JsonbExtractScalar(&body->root, &v))
@@ -304,6 +344,6 @@ RestPostFrame(Request *req, Response *resp)
 	}
 	FrameFromJson(&v, &frame, -1);
 	/* a rejected frame is counted as rejected by ingest, not as a transport error */
-	if (!RestIngestFrame(id, &frame, "http", "invalid frame", resp))
+	if (!RestIngestFrame(&head, &frame, "http", "invalid frame", resp))
 		req->stream_id[0] = '\0';
 }

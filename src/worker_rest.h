@@ -20,7 +20,8 @@ extern void RestPostFrame(Request *req, Response *resp);
 extern void RestLatestFrame(Request *req, Response *resp);
 extern void RestPoll(Request *req, Response *resp);
 
-extern bool RestIngestFrame(const char *stream_id, Frame *frame, const char *source,
+extern void RestLockStream(Request *req, const char *stream, StreamHead *head);
+extern bool RestIngestFrame(StreamHead *head, Frame *frame, const char *source,
 							const char *rejected_error, Response *resp);
 
 #endif

@@ -11,11 +11,24 @@
  * without writes.  Last-Event-ID (header, or ?last_event_id= since browsers
  * cannot set it on a first connection) replays the frames after it from
  * storage.  An unknown stream is answered 404 JSON, a bad Last-Event-ID 400.
+ *
+ * Hung-up peers: once its answer started, lws no longer reads an SSE
+ * connection (the h1 role ignores input during a transaction), so a peer's
+ * hang-up would stay unread, readable, and keep the event loop spinning.
+ * Each SSE socket is therefore also watched by an epoll set of our own for
+ * EPOLLRDHUP (and input, which an SSE client never sends), itself watched by
+ * libuv: a hang-up closes its connection at once, with no polling.  Were
+ * that set unavailable, the hub peeks at the sockets once a second.
  */
 #include "postgres.h"
 
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <uv.h>
 #include <libwebsockets.h>
 
+#include "storage/ipc.h"
 #include "utils/timestamp.h"
 
 #include "auth.h"
@@ -23,8 +36,86 @@
 
 #define SSE_MAX_WRITE (256 * 1024)	/* bytes of events per write */
 
+#define SSE_HANGUPS_PER_CALLBACK 64
+
 static int	SseWriteStatus(struct lws *wsi, LiveClient *client);
 static int	SseWriteHeaders(struct lws *wsi, LiveClient *client);
+static void SseWatch(LiveClient *client, struct lws *wsi);
+
+static int	hangup_epoll = -1;	/* SSE sockets, for EPOLLRDHUP */
+static uv_poll_t hangup_poll;	/* libuv's watch on hangup_epoll */
+
+/* libuv: SSE peers hung up (or sent something): close their connections. */
+static void
+SseHangUps(uv_poll_t *handle, int status, int events)
+{
+	struct epoll_event ev[SSE_HANGUPS_PER_CALLBACK];
+	int			n = epoll_wait(hangup_epoll, ev, lengthof(ev), 0);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		LiveClient *client = ev[i].data.ptr;
+
+		SseUnwatch(client);
+		if (client->wsi != NULL)
+			lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	}
+}
+
+/* At exit: stops the watch, so that libuv can close its loop. */
+static void
+SseWatchStop(int code, Datum arg)
+{
+	uv_close((uv_handle_t *) &hangup_poll, NULL);
+}
+
+/*
+ * At worker start, on the worker's libuv loop: the epoll set of SSE
+ * sockets, watched by libuv.  Without it (logged) the hub peeks instead.
+ */
+void
+SseWatchStart(struct uv_loop_s *loop)
+{
+	hangup_epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (hangup_epoll < 0 ||
+		uv_poll_init(loop, &hangup_poll, hangup_epoll) != 0 ||
+		uv_poll_start(&hangup_poll, UV_READABLE, SseHangUps) != 0)
+	{
+		ereport(LOG,
+				(errmsg("streamflow worker will look for hung-up SSE peers once a second: could not watch them: %m")));
+		if (hangup_epoll >= 0)
+			close(hangup_epoll);
+		hangup_epoll = -1;
+		return;
+	}
+	uv_unref((uv_handle_t *) &hangup_poll);
+	before_shmem_exit(SseWatchStop, (Datum) 0);
+}
+
+/* Watches the client's socket for a hang-up (callback side). */
+static void
+SseWatch(LiveClient *client, struct lws *wsi)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = client};
+	int			fd = lws_get_socket_fd(wsi);
+
+	if (hangup_epoll < 0 || fd < 0 || epoll_ctl(hangup_epoll, EPOLL_CTL_ADD, fd, &ev) != 0)
+		return;
+	client->watched_fd = fd;
+}
+
+/* Stops watching the client's socket (before the client is freed). */
+void
+SseUnwatch(LiveClient *client)
+{
+	struct epoll_event ev;
+
+	if (client->watched_fd < 0)
+		return;
+	epoll_ctl(hangup_epoll, EPOLL_CTL_DEL, client->watched_fd, &ev);
+	client->watched_fd = -1;
+}
 
 /* Whether path is /streams/{id}/events. */
 bool
@@ -130,6 +221,7 @@ SseWriteHeaders(struct lws *wsi, LiveClient *client)
 	client->last_write = GetCurrentTimestamp();
 	/* a never-ending answer: no idle timeout (lws would close it after keepalive_timeout) */
 	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	SseWatch(client, wsi);
 	lws_set_timer_usecs(wsi, (lws_usec_t) live_sse_heartbeat_ms * 1000);
 	lws_callback_on_writable(wsi);
 	return 0;

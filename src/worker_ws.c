@@ -12,10 +12,19 @@
  * then a subscription's queue: one pushed message (seed 000's structure) per
  * WebSocket message, or, when the stream sets batching with batch_size > 1,
  * a JSON array of up to batch_size of them.
+ *
+ * Keep-alive: lws pings every WebSocket streamflow.ws_ping_interval seconds
+ * after the last sign of life (the handshake or a pong) and closes the
+ * connection when no pong came streamflow.ws_ping_timeout seconds later, so
+ * idle clients stay open through proxies and dead peers are freed (the
+ * vhost's retry_and_idle_policy; lws applies it to WebSocket connections
+ * only, never to HTTP ones such as SSE).
  */
 #include "postgres.h"
 
 #include <libwebsockets.h>
+
+#include "utils/guc.h"
 
 #include "auth.h"
 #include "hub.h"
@@ -29,6 +38,54 @@ static int	WsReceive(struct lws *wsi, LiveClient *client, void *in, size_t len);
 static int	WsWrite(struct lws *wsi, LiveClient *client);
 static int	WsRefuse(struct lws *wsi, int code, const char *reason);
 static int	WsCloseLater(struct lws *wsi, LiveClient *client, int code, const char *reason);
+
+static int	ws_ping_interval = 30;
+static int	ws_ping_timeout = 10;
+
+/*
+ * The vhost's idle policy.  lws reads it whenever it (re)arms a connection's
+ * timer, so a reload reaches the open connections at their next ping.
+ */
+static lws_retry_bo_t ws_keepalive = {
+	.secs_since_valid_ping = 30,
+	.secs_since_valid_hangup = 40
+};
+
+/* GUC assign hook: the ping interval into the policy (hang-up stays after it). */
+static void
+WsAssignPingInterval(int newval, void *extra)
+{
+	ws_keepalive.secs_since_valid_ping = newval;
+	ws_keepalive.secs_since_valid_hangup = newval + ws_ping_timeout;
+}
+
+/* GUC assign hook: the pong timeout into the policy. */
+static void
+WsAssignPingTimeout(int newval, void *extra)
+{
+	ws_keepalive.secs_since_valid_hangup = ws_ping_interval + newval;
+}
+
+/* Defines the WebSocket keep-alive GUCs. */
+void
+WsKeepAliveInit(void)
+{
+	DefineCustomIntVariable("streamflow.ws_ping_interval",
+							gettext_noop("Seconds after a WebSocket's last pong (or handshake) before the worker pings it."),
+							NULL, &ws_ping_interval, 30, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, WsAssignPingInterval, NULL);
+	DefineCustomIntVariable("streamflow.ws_ping_timeout",
+							gettext_noop("Seconds a WebSocket has to answer a ping before the worker closes it."),
+							NULL, &ws_ping_timeout, 10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, WsAssignPingTimeout, NULL);
+}
+
+/* The keep-alive policy for the listener's vhost (retry_and_idle_policy). */
+const lws_retry_bo_t *
+WsKeepAlivePolicy(void)
+{
+	return &ws_keepalive;
+}
 
 /* The WebSocket callback reasons of both protocols, called from worker.c. */
 int

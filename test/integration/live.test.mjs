@@ -57,10 +57,15 @@ test('a rejected publish is answered with its violations, recorded in stream_err
   c.send({ action: 'publish', stream: id, message_id: 'b', data: { v: 'not a number' } });
   c.send({ action: 'publish', stream: id, message_id: 'c', data: { v: 3 } });
   c.send({ action: 'publish', stream: 'no_such_stream_xyz', message_id: 'd', data: { v: 4 } });
+  c.send({ action: 'publish', stream: id, message_id: 'e', payload: { v: 5 } });
   const b = await c.waitFor((m) => m.message_id === 'b');
   assert.equal(b.type, 'error');
-  assert.equal(b.violations[0].path, '$.payload.v');
+  // paths name what the client sent: data, not the stored frame's payload
+  assert.equal(b.violations[0].path, '$.data.v');
   assert.equal(b.violations[0].keyword, 'type');
+  const e = await c.waitFor((m) => m.message_id === 'e');
+  assert.deepEqual([e.violations[0].path, e.violations[0].keyword, e.violations[0].message],
+    ['$.data', 'required', 'data is required']);
   const d = await c.waitFor((m) => m.message_id === 'd');
   assert.equal(d.type, 'error');
   assert.match(d.error, /does not exist/);
@@ -68,8 +73,8 @@ test('a rejected publish is answered with its violations, recorded in stream_err
   const cc = await c.waitFor((m) => m.message_id === 'c');
   assert.deepEqual([a.type, a.sequence, cc.type, cc.sequence], ['ack', 1, 'ack', 2]);
   const { rows } = await db.query(
-    "SELECT source, raw_payload->>'message_id' AS mid FROM streamflow.stream_errors WHERE stream_id = $1", [id]);
-  assert.deepEqual(rows, [{ source: 'websocket', mid: 'b' }]);
+    "SELECT source, raw_payload->>'message_id' AS mid FROM streamflow.stream_errors WHERE stream_id = $1 ORDER BY id", [id]);
+  assert.deepEqual(rows, [{ source: 'websocket', mid: 'b' }, { source: 'websocket', mid: 'e' }]);
 });
 
 test('SQL ingest reaches a WebSocket, an SSE client and a LISTENer, in order, each frame once', async () => {
@@ -278,4 +283,17 @@ test('auth: tokens from the access_token query or Authorization header; read sco
   assert.equal((await h.waitFor((m) => m.message_id === 'yes')).type, 'ack');
   await c.waitForFrame(1);
   assert.equal(c.closed, null);
+});
+
+test('one transaction mixing frames over and under ring_max_message: each pushed whole, in order', async () => {
+  const id = await freshStream(db);
+  const c = track(await openWs(`/streams/${id}/ws`));
+  await c.waitFor((m) => m.type === 'subscribed');
+  const big = 'y'.repeat(100 * 1024); // over the default 64 kB: passed as a reference, read from storage
+  await db.query(`SELECT streamflow.ingest_batch($1, $2::jsonb)`, [id, JSON.stringify([
+    { payload: { n: 1 } }, { payload: { n: 2, big } }, { payload: { n: 3 } }, { payload: { n: 4, big } }, { payload: { n: 5 } }])]);
+  await c.waitForFrame(5);
+  assert.deepEqual(sequences(c.frames()), range(1, 5));
+  assert.deepEqual(c.frames().map((f) => [f.data.n, f.data.big?.length ?? 0]),
+    [[1, 0], [2, big.length], [3, 0], [4, big.length], [5, 0]]);
 });

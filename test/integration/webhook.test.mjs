@@ -128,7 +128,7 @@ test('an invalid payload answers 400 with violations, recorded in stream_errors 
     [JSON.stringify({ data: { attribute1: 1 } }), '$.event_type required'],
     [JSON.stringify({ event_type: 'e', data: { attribute1: 1 }, extra: 1 }), '$.extra additionalProperties'],
     [JSON.stringify({ event_type: 'e', data: { attribute1: 1 }, stream_id: 'another' }), '$.stream_id const'],
-    [JSON.stringify({ event_type: 'e', data: { other: 1 } }), '$.payload required'],
+    [JSON.stringify({ event_type: 'e', data: { other: 1 } }), '$.data required'],
     ['[1,2]', '$ type'],
   ];
   for (const [body, expected] of cases) {
