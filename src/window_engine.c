@@ -14,11 +14,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -34,7 +36,15 @@
 /* How often streamflow.windows is reread. */
 #define WINDOWS_RELOAD_MS 1000
 
+/* The windows of one stream: the per-frame path's lookup. */
+typedef struct StreamWindows
+{
+	const char *stream_id;		/* the hash key (the first window's stream_id) */
+	Window	   *first;			/* linked by next_of_stream */
+} StreamWindows;
+
 static MemoryContext engine_cxt = NULL;
+static HTAB *stream_index = NULL;	/* stream_id -> StreamWindows */
 MemoryContext window_frame_cxt = NULL;
 static Window *windows = NULL;
 static bool started = false;
@@ -51,6 +61,9 @@ static CloseBatch *TransactionWork(bool reload, MemoryContext cxt, int *nbatches
 static void ReloadWindows(void);
 static Window *LoadWindow(HeapTuple tuple, TupleDesc desc);
 static void FreeWindow(Window *w);
+static void IndexStreams(void);
+static uint32 StreamHash(const void *key, Size keysize);
+static int	StreamMatch(const void *a, const void *b, Size keysize);
 static WindowCurrentOutcome RenderCurrent(const char *name, StringInfo out);
 
 /* Starts the engine: the windows are loaded (and replayed) on the first turn. */
@@ -66,19 +79,26 @@ WindowsStart(void)
 	next_reload_at = 0;
 }
 
-/* The windows of stream_id need this committed frame (worker, main loop). */
+/*
+ * The windows of the entry's stream take this committed frame (worker, main
+ * loop): parsed once for all of them, in window_frame_cxt, reset after.
+ */
 void
 WindowsRingFrame(const RingEntry *entry)
 {
 	Jsonb	   *message = NULL;
 	Jsonb	   *payload = NULL;
 	TimestampTz created_at = 0;
-	Window	   *w;
+	StreamWindows *sw;
+	MemoryContext old;
 
-	for (w = windows; w; w = w->next)
+	if (stream_index == NULL ||
+		(sw = hash_search(stream_index, &entry->stream_id, HASH_FIND, NULL)) == NULL)
+		return;
+	old = MemoryContextSwitchTo(window_frame_cxt);
+	for (Window *w = sw->first; w; w = w->next_of_stream)
 	{
-		if (w->resync || entry->sequence <= w->last_seq ||
-			strcmp(w->stream_id, entry->stream_id) != 0)
+		if (w->resync || entry->sequence <= w->last_seq)
 			continue;
 		if (entry->message == NULL)
 		{
@@ -95,8 +115,8 @@ WindowsRingFrame(const RingEntry *entry)
 		WindowApplyFrame(w, payload, created_at, true);
 		w->last_seq = entry->sequence;
 	}
-	if (message != NULL)
-		MemoryContextReset(window_frame_cxt);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(window_frame_cxt);
 }
 
 /*
@@ -346,6 +366,54 @@ ReloadWindows(void)
 		*link = w->next;
 		FreeWindow(w);
 	}
+	IndexStreams();
+}
+
+/* Rebuilds stream_index from the windows' list. */
+static void
+IndexStreams(void)
+{
+	HASHCTL		ctl;
+
+	if (stream_index != NULL)
+		hash_destroy(stream_index);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(char *);
+	ctl.entrysize = sizeof(StreamWindows);
+	ctl.hash = StreamHash;
+	ctl.match = StreamMatch;
+	ctl.hcxt = engine_cxt;
+	stream_index = hash_create("streamflow windows by stream", 64, &ctl,
+							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	for (Window *w = windows; w; w = w->next)
+	{
+		bool		found;
+		StreamWindows *sw = hash_search(stream_index, &w->stream_id, HASH_ENTER, &found);
+
+		if (!found)
+		{
+			sw->stream_id = w->stream_id;
+			sw->first = NULL;
+		}
+		w->next_of_stream = sw->first;
+		sw->first = w;
+	}
+}
+
+/* Hash of a stream id (a pointer to its text). */
+static uint32
+StreamHash(const void *key, Size keysize)
+{
+	const char *s = *(const char *const *) key;
+
+	return string_hash(s, strlen(s) + 1);
+}
+
+/* Equality of two stream ids; 0 when equal. */
+static int
+StreamMatch(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
 /* A window from its streamflow.windows row; replayed in this transaction. */

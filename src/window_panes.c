@@ -11,8 +11,12 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
+#include "binding_path.h"
 #include "stream_stats.h"
 #include "window_state.h"
 
@@ -20,6 +24,7 @@
 #define WINDOWS_OVER_CAP_REPORT_MS 60000
 
 static WindowGroup *FindGroup(Window *w, Jsonb *payload, bool *over_cap);
+static void GroupKeyText(const JsonbValue *v, StringInfo out);
 static Pane *FindPane(Window *w, WindowGroup *g, TimestampTz start);
 static void OverCap(Window *w, Jsonb *payload);
 static void SortEnds(TimestampTz *ends, int n);
@@ -89,17 +94,35 @@ WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_l
 	p->frames++;
 }
 
-/* The group of payload in w, created when new; NULL (over_cap) past max_groups. */
+/*
+ * The group of payload in w, created when new; NULL (over_cap) past
+ * max_groups.  Looked up by the key's JSON text, made without a Jsonb.
+ */
 static WindowGroup *
 FindGroup(Window *w, Jsonb *payload, bool *over_cap)
 {
-	Jsonb	   *key = WindowGroupKey(&w->config, payload);
-	char	   *text = JsonbToCString(NULL, &key->root, VARSIZE(key));
+	static StringInfoData text_buf;	/* reused: no allocation per frame */
+	StringInfo	text = &text_buf;
+	JsonbValue	v;
+	char	   *key_text;
+	Jsonb	   *key;
 	WindowGroup *g;
 	bool		found;
 
+	if (text->data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(text);
+		MemoryContextSwitchTo(old);
+	}
+	if (!w->config.has_group_by || !ReadPath(payload, &w->config.group_by, &v))
+		v.type = jbvNull;
+	resetStringInfo(text);
+	GroupKeyText(&v, text);
 	*over_cap = false;
-	g = hash_search(w->groups, &text, HASH_FIND, NULL);
+	key_text = text->data;
+	g = hash_search(w->groups, &key_text, HASH_FIND, NULL);
 	if (g != NULL)
 		return g;
 	if (w->ngroups >= w->config.max_groups)
@@ -107,9 +130,10 @@ FindGroup(Window *w, Jsonb *payload, bool *over_cap)
 		*over_cap = true;
 		return NULL;
 	}
-	text = MemoryContextStrdup(w->cxt, text);
-	g = hash_search(w->groups, &text, HASH_ENTER, &found);
-	g->key_text = text;
+	key = JsonbValueToJsonb(&v);
+	key_text = MemoryContextStrdup(w->cxt, text->data);
+	g = hash_search(w->groups, &key_text, HASH_ENTER, &found);
+	g->key_text = key_text;
 	g->key = MemoryContextAlloc(w->cxt, VARSIZE(key));
 	memcpy(g->key, key, VARSIZE(key));
 	g->npanes = 0;
@@ -117,6 +141,33 @@ FindGroup(Window *w, Jsonb *payload, bool *over_cap)
 	g->panes = MemoryContextAlloc(w->cxt, sizeof(Pane *) * g->maxpanes);
 	w->ngroups++;
 	return g;
+}
+
+/* Appends v as JSON text, as JsonbToCString prints it (scalars without a Jsonb). */
+static void
+GroupKeyText(const JsonbValue *v, StringInfo out)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendStringInfoString(out, "null");
+			break;
+		case jbvBool:
+			appendStringInfoString(out, v->val.boolean ? "true" : "false");
+			break;
+		case jbvString:
+			escape_json(out, pnstrdup(v->val.string.val, v->val.string.len));
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			 NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBinary:
+			(void) JsonbToCString(out, v->val.binary.data, v->val.binary.len);
+			break;
+		default:
+			elog(ERROR, "unexpected group key value type %d", (int) v->type);
+	}
 }
 
 /* The pane of g starting at start, created (empty) when new. */

@@ -44,7 +44,8 @@ typedef struct WindowGroup
 /* One window of streamflow.windows, as the worker holds it. */
 typedef struct Window
 {
-	struct Window *next;
+	struct Window *next;		/* every window */
+	struct Window *next_of_stream;	/* the windows of the same stream */
 	char	   *name;
 	char	   *stream_id;
 	char	   *derived_id;
