@@ -69,14 +69,15 @@ WindowCloseDue(Window *w, TimestampTz now, TimestampTz *through)
 	{
 		*through = last;
 		if (w->ngroups > 0 || w->late_delta > 0 || w->over_cap_delta > 0 ||
-			w->over_cap_payload != NULL ||
+			w->future_delta > 0 || w->over_cap_payload != NULL ||
 			last - w->stored_through >= (int64) WINDOWS_PERSIST_MS * 1000)
 			return true;
 		/* nothing to write: no transaction */
 		w->closed_through = last;
 		return false;
 	}
-	return w->late_delta > 0 || w->over_cap_delta > 0 || w->over_cap_payload != NULL;
+	return w->late_delta > 0 || w->over_cap_delta > 0 || w->future_delta > 0 ||
+		w->over_cap_payload != NULL;
 }
 
 /*
@@ -197,6 +198,7 @@ CountClosedPanes(Window *w, TimestampTz through, CloseBatch *batch)
 			}
 	batch->late = w->late_delta;
 	batch->over_cap = w->over_cap_delta;
+	batch->future = w->future_delta;
 }
 
 /* Inserts rows into window_results and publishes the ones that were new. */
@@ -281,9 +283,9 @@ RecordOverCap(Window *w)
 static void
 AdvanceWindowRow(Window *w, CloseBatch *batch)
 {
-	Oid			types[7] = {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TIMESTAMPTZOID};
-	Datum		args[7];
+	Oid			types[8] = {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TIMESTAMPTZOID, INT8OID};
+	Datum		args[8];
 
 	args[0] = CStringGetTextDatum(w->name);
 	args[1] = TimestampTzGetDatum(batch->through);
@@ -292,12 +294,14 @@ AdvanceWindowRow(Window *w, CloseBatch *batch)
 	args[4] = Int64GetDatum(batch->skipped);
 	args[5] = Int64GetDatum(batch->over_cap);
 	args[6] = TimestampTzGetDatum(w->created_at);
+	args[7] = Int64GetDatum(batch->future);
 	if (SPI_execute_plan(KeptPlan(&update_plan,
 								  "UPDATE streamflow.windows SET closed_through = greatest(closed_through, $2),"
 								  " frames = frames + $3, late_frames = late_frames + $4,"
-								  " skipped_values = skipped_values + $5, groups_over_cap = groups_over_cap + $6"
+								  " skipped_values = skipped_values + $5, groups_over_cap = groups_over_cap + $6,"
+								  " future_frames = future_frames + $8"
 								  " WHERE name = $1 AND created_at = $7",
-								  7, types), args, NULL, false, 0) != SPI_OK_UPDATE)
+								  8, types), args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update window \"%s\"", w->name);
 }
 
@@ -311,6 +315,7 @@ WindowApplyClose(CloseBatch *batch)
 	w->stored_through = w->closed_through;
 	w->late_delta -= batch->late;
 	w->over_cap_delta -= batch->over_cap;
+	w->future_delta -= batch->future;
 	if (w->over_cap_payload != NULL)
 	{
 		pfree(w->over_cap_payload);

@@ -6,7 +6,10 @@
  * size / slide panes it covers.  Adding a frame touches one pane, so it
  * costs O(aggregates) whatever the window's size.  A frame whose earliest
  * window ([P, P + slide) for pane P) has closed is dropped late; a frame of
- * a new group past max_groups is counted and reported, not aggregated.
+ * a new group past max_groups is counted and reported, not aggregated.  A
+ * frame whose event time lies more than size + grace + WINDOWS_FUTURE_MS
+ * ahead of the wall clock is refused and counted (future_frames): its panes
+ * would be held until that time.
  */
 #include "postgres.h"
 
@@ -22,7 +25,10 @@
 
 /* At most one stream_errors row and WARNING per window per this time. */
 #define WINDOWS_OVER_CAP_REPORT_MS 60000
+/* How far beyond size + grace ahead of the wall clock an event time may lie. */
+#define WINDOWS_FUTURE_MS 60000
 
+static bool TooFarAhead(Window *w, TimestampTz t);
 static WindowGroup *FindGroup(Window *w, Jsonb *payload, bool *over_cap);
 static void GroupKeyText(const JsonbValue *v, StringInfo out);
 static Pane *FindPane(Window *w, WindowGroup *g, TimestampTz start);
@@ -49,7 +55,8 @@ WindowGroupsCreate(MemoryContext cxt)
 
 /*
  * Adds one frame to its pane of w, or counts it late (its earliest window
- * has closed), unreadable (no time: a skipped value) or over the group cap.
+ * has closed), too far ahead, unreadable (no time: a skipped value) or over
+ * the group cap.
  */
 void
 WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_late)
@@ -82,6 +89,12 @@ WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_l
 		}
 		return;
 	}
+	if (w->config.event_time && TooFarAhead(w, t))
+	{
+		if (count_late)
+			w->future_delta++;
+		return;
+	}
 	g = FindGroup(w, payload, &over_cap);
 	if (g == NULL)
 	{
@@ -92,6 +105,15 @@ WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_l
 	p = FindPane(w, g, start);
 	p->skipped += WindowAccAdd(&w->config, p->accs, payload);
 	p->frames++;
+}
+
+/* Whether event time t lies more than size + grace + WINDOWS_FUTURE_MS ahead of now. */
+static bool
+TooFarAhead(Window *w, TimestampTz t)
+{
+	int64		ahead_ms = w->config.size_ms + w->config.grace_ms + WINDOWS_FUTURE_MS;
+
+	return t > TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ahead_ms);
 }
 
 /*

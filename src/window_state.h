@@ -63,6 +63,7 @@ typedef struct Window
 	TimestampTz retry_at;		/* after a failed close, not before */
 	int64		late_delta;		/* counters not yet in the table */
 	int64		over_cap_delta;
+	int64		future_delta;
 	TimestampTz over_cap_reported_at;
 	Jsonb	   *over_cap_payload;	/* for the next stream_errors row; NULL none */
 } Window;
@@ -76,6 +77,7 @@ typedef struct CloseBatch
 	int64		skipped;
 	int64		late;
 	int64		over_cap;
+	int64		future;
 	bool		done;
 } CloseBatch;
 
