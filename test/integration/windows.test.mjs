@@ -1,16 +1,26 @@
 // Live windows (src/window_engine.c) against a plain SQL GROUP BY over the
 // accepted frames: tumbling and sliding, event and ingest time, with and
 // without group_by, late and out-of-order frames; window_stats equals live;
-// window_current while a window is open, and its errors.
-import { test, after } from 'node:test';
+// window_current while a window is open, and its errors; frames too far
+// ahead of the wall clock refused (future_frames).
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { connect, freshStream } from './helpers.mjs';
+import { httpBase } from './live_clients.mjs';
 import {
   AGGREGATES, waitFor, uniqueName, liveResults, expectedResults, assertSameResults,
 } from './windows.mjs';
 
 const db = await connect();
 after(() => db.end());
+
+// On a cluster just started, the worker (which answers window_current) may not be up yet.
+before(async () => {
+  await waitFor(async () => {
+    try { return (await fetch(`${httpBase}/health`)).status === 200; } catch { return false; }
+  }, 30000, 'the worker to answer /health');
+});
 
 // Creates a window on stream; its row.
 async function createWindow(stream, config) {
@@ -196,4 +206,60 @@ test('window_current: unknown window 42704; an answer over streamflow.window_cur
       return true;
     });
   await db.query('SELECT streamflow.drop_window($1)', [w.name]);
+});
+
+test('event time too far ahead: refused by the window and counted in future_frames, no pane held', { timeout: 120000 }, async () => {
+  const size = 1000;
+  const stream = await freshStream(db);
+  const w = await createWindow(stream, { type: 'tumbling', size, time: { path: '$.ts' }, aggregates: AGGREGATES });
+  const t0 = Math.floor(Date.now() / size) * size + 3 * size;
+  const now = Date.now();
+  // accepted: inside the next windows; refused: far beyond size + grace + 1 minute ahead
+  await ingest(stream, [{ ts: t0 + 10, v: 1 }, { ts: t0 + 20, v: 2 }, { ts: now + 86400000, v: 3 }, { ts: now + 600000, v: 4 }]);
+  await closedThrough(w.name, t0 + size);
+  const live = await liveResults(db, w.name);
+  const expected = await expectedResults(db, stream, {
+    sizeMs: size, slideMs: size, groupBy: null, timeSql: `(f.payload->>'ts')::bigint`,
+    accepted: `(f.payload->>'v')::int <= 2`,
+  });
+  assertSameResults(live, expected);
+  assert.equal(live.size, 1);
+  await waitFor(async () => {
+    const { rows } = await db.query('SELECT future_frames, frames FROM streamflow.windows WHERE name = $1', [w.name]);
+    return Number(rows[0].future_frames) === 2 && Number(rows[0].frames) === 2;
+  }, 20000, 'future_frames = 2, frames = 2');
+  // the refused frames left no open window behind
+  const { rows: open } = await db.query('SELECT * FROM streamflow.window_current($1)', [w.name]);
+  assert.deepEqual(open, []);
+});
+
+test('window_current in a database the worker does not serve: 55000 naming streamflow.database', { timeout: 120000 }, async () => {
+  const other = `sf_other_${process.pid}`;
+  await db.query(`DROP DATABASE IF EXISTS ${other}`);
+  await db.query(`CREATE DATABASE ${other}`);
+  const o = new pg.Client({ database: other });
+  try {
+    await o.connect();
+    await o.query('CREATE EXTENSION streamflow');
+    const stream = await freshStream(o);
+    const name = uniqueName('otherwin');
+    await o.query('SELECT streamflow.create_window($1, $2, $3)',
+      [stream, name, JSON.stringify({ type: 'tumbling', size: 60000, aggregates: { n: { fn: 'count' } } })]);
+    await assert.rejects(o.query('SELECT * FROM streamflow.window_current($1)', [name]), (err) => {
+      assert.equal(err.code, '55000');
+      assert.match(err.message, /another database/);
+      assert.match(err.hint, /streamflow\.database/);
+      return true;
+    });
+    // the worker keeps answering in its own database
+    const own = await freshStream(db);
+    const w = await createWindow(own, { type: 'tumbling', size: 60000, aggregates: { n: { fn: 'count' } } });
+    await waitFor(async () => {
+      const { rows } = await db.query('SELECT count(*)::int AS n FROM streamflow.window_current($1)', [w.name]);
+      return rows[0].n === 0;
+    }, 20000, 'window_current in the served database');
+  } finally {
+    await o.end().catch(() => {});
+    await db.query(`DROP DATABASE IF EXISTS ${other} WITH (FORCE)`);
+  }
 });
