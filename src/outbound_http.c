@@ -18,6 +18,7 @@
 
 #include <libwebsockets.h>
 
+#include "client_url.h"
 #include "outbound_http.h"
 
 static struct lws_context *client_context = NULL;
@@ -56,23 +57,12 @@ OutboundHttpStart(struct lws_context *context)
 bool
 OutboundUrlSupported(const char *url, char *why, size_t whylen)
 {
-	char	   *copy = strdup(url);
-	const char *scheme = NULL;
-	const char *host = NULL;
-	const char *path = NULL;
-	int			port = 0;
-	bool		ok = false;
+	ClientUrl	parsed;
 
-	if (copy == NULL)
-		snprintf(why, whylen, "out of memory");
-	else if (lws_parse_uri(copy, &scheme, &host, &port, &path) != 0 || host[0] == '\0')
-		snprintf(why, whylen, "destination_url \"%s\" is not a URL", url);
-	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		snprintf(why, whylen, "destination_url scheme \"%s\" is not http or https", scheme);
-	else
-		ok = true;
-	free(copy);
-	return ok;
+	if (!ClientUrlParse(url, CLIENT_URL_HTTP, "destination_url", &parsed, why, whylen))
+		return false;
+	ClientUrlFree(&parsed);
+	return true;
 }
 
 /*
@@ -83,54 +73,30 @@ bool
 OutboundHttpSend(Delivery *d, const char *url)
 {
 	struct lws_client_connect_info i;
-	const char *scheme = NULL;
-	const char *host = NULL;
-	const char *path = NULL;
-	char		host_header[300];
-	char		full_path[2048];
-	int			port = 0;
 
-	d->url_parts = strdup(url);
-	if (client_vhost == NULL || d->url_parts == NULL ||
-		!OutboundUrlSupported(url, d->error, sizeof(d->error)))
+	if (client_vhost == NULL)
+		snprintf(d->error, sizeof(d->error), "the worker cannot make HTTP requests");
+	if (client_vhost == NULL ||
+		!ClientUrlParse(url, CLIENT_URL_HTTP, "destination_url", &d->url,
+						d->error, sizeof(d->error)))
 	{
-		if (d->error[0] == '\0')
-			snprintf(d->error, sizeof(d->error), "the worker cannot make HTTP requests");
 		d->finished = true;
 		return false;
 	}
-	if (lws_parse_uri(d->url_parts, &scheme, &host, &port, &path) != 0)
-	{
-		snprintf(d->error, sizeof(d->error), "destination_url \"%s\" is not a URL", url);
-		d->finished = true;
-		return false;
-	}
-	if ((strcmp(scheme, "https") == 0 && port == 443) ||
-		(strcmp(scheme, "http") == 0 && port == 80))
-		snprintf(host_header, sizeof(host_header), "%s", host);
-	else
-		snprintf(host_header, sizeof(host_header), "%s:%d", host, port);
-	snprintf(full_path, sizeof(full_path), "/%s", path);
 
 	memset(&i, 0, sizeof(i));
 	i.context = client_context;
 	i.vhost = client_vhost;
-	i.address = host;
-	i.port = port;
-	i.path = full_path;
-	i.host = host_header;
-	i.origin = host_header;
+	ClientUrlConnectInfo(&d->url, &i);
 	i.method = "POST";
 	i.protocol = client_protocols[0].name;
 	i.alpn = "http/1.1";
-	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
-	if (strcmp(scheme, "https") == 0)
-		i.ssl_connection |= LCCSCF_USE_SSL;
 	i.opaque_user_data = d;
 	i.pwsi = &d->wsi;
 	if (lws_client_connect_via_info(&i) == NULL && !d->finished)
 	{
-		snprintf(d->error, sizeof(d->error), "could not connect to %s:%d", host, port);
+		snprintf(d->error, sizeof(d->error), "could not connect to %s:%d",
+				 d->url.host, d->url.port);
 		d->finished = true;
 		d->wsi = NULL;
 		return false;

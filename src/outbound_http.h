@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 
 #include "datatype/timestamp.h"
+#include "client_url.h"
 #include "lib/ilist.h"
 
 #define DELIVERY_ERROR_LEN 256
@@ -39,7 +40,7 @@ typedef struct Delivery
 	size_t		body_len;
 	char		signature[80];	/* "sha256=<hex>", or "" when the stream has no secret */
 	TimestampTz deadline;		/* the request times out then */
-	char	   *url_parts;		/* the URL cut up by lws_parse_uri, kept while connecting */
+	ClientUrl	url;			/* the URL cut up, kept while connecting */
 	struct lws *wsi;			/* NULL once lws closed it */
 	bool		body_sent;		/* the body went out */
 	bool		completed;		/* the whole answer arrived */

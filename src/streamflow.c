@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "commit_ring.h"
 #include "outbound.h"
+#include "source.h"
 #include "stream_stats.h"
 #include "worker.h"
 
@@ -30,6 +31,7 @@ _PG_init(void)
 	BusInit();
 	AuthInit();
 	OutboundInit();
+	SourcesInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

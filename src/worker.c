@@ -36,6 +36,7 @@
 
 #include "hub.h"
 #include "outbound.h"
+#include "source.h"
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_requests.h"
@@ -195,6 +196,7 @@ StreamflowWorkerMain(Datum main_arg)
 	LiveWorkerStart();
 	WorkerCreateContext();
 	OutboundStart(lws_ctx);
+	SourcesStart(lws_ctx);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -229,12 +231,13 @@ StreamflowWorkerMain(Datum main_arg)
 		WorkerDrainRing();
 		RequestsProcess(WorkerRoutes, loop_context);
 		OutboundProcess();
+		SourcesProcess();
 		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
 		if (RequestsPending() || HubPending())
 			continue;
 
-		timeout = HubWaitTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop)));
+		timeout = HubWaitTimeout(SourcesTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop))));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;

@@ -1,0 +1,908 @@
+/*
+ * source.c: the worker runs a client for every stream with a source_url.
+ *
+ * Which streams have one is reread at most once a second (and the clients
+ * started, stopped or restarted to match, without restarting the worker):
+ * a stream that is not paused and has a source_url runs a poller
+ * (http(s)://, source_poll.c) or a WebSocket client (ws(s)://,
+ * source_ws.c); pausing or dropping the stream stops it, resuming starts it,
+ * and changing source_url, auth_headers, polling_interval_ms, retry_policy
+ * or batching restarts it with the new settings.
+ *
+ * What the clients received is ingested by the main loop, all sources in
+ * one transaction, each source in a subtransaction of its own (a paused or
+ * dropped stream fails alone): LockStreamHead + IngestFrames with source
+ * 'poller' or 'websocket_client', rejections in stream_errors.  A polled
+ * body, or a WebSocket message, is a JSON array of messages, an object with
+ * a "messages" array (seed 000's polling answer; its next_poll_after_ms is
+ * honoured, at least SOURCE_MIN_POLL_MS) or one message.  A message that is
+ * an object with an object "data" becomes a frame with data as its payload
+ * and the message's id, timestamp and metadata in the frame's metadata;
+ * any other object is the payload itself.  The poll cursor: the answer's
+ * "since", "cursor" or "last_sequence", else the last message's "sequence"
+ * or "timestamp", sent with the next poll as ?since= (kept in memory: a new
+ * worker starts without one).  WebSocket messages are ingested in batches of
+ * batching.batch_size or after batching.batch_timeout_ms.
+ *
+ * Failures (no connection, DNS, TLS, non-2xx, invalid JSON, a body too
+ * large or endless, a closed connection) are recorded in stream_errors
+ * (violation keyword "source") and counted in the stream's error_count;
+ * the source then waits by the stream's retry_policy: backoff_ms, doubled
+ * per failure in a row when exponential, at most max_backoff_ms, with
+ * jitter.  A poller goes back to its polling interval after max_retries
+ * failed retries; a WebSocket client keeps retrying at max_backoff_ms.
+ * A source never stops by itself: pause the stream to stop it.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "frame_store.h"
+#include "ingest.h"
+#include "json_text.h"
+#include "jsonb_util.h"
+#include "source.h"
+#include "spi_util.h"
+#include "stream_stats.h"
+#include "violations.h"
+#include "worker.h"
+
+/* How often the streams with a source_url are reread. */
+#define SOURCE_RELOAD_MS 1000
+/* The pause after a transaction failed. */
+#define SOURCE_ERROR_PAUSE_MS 1000
+/* The shortest wait between two polls a source may ask for. */
+#define SOURCE_MIN_POLL_MS 100
+/* Messages a WebSocket source may hold before newer ones are dropped. */
+#define SOURCE_MAX_QUEUED 100000
+
+int			source_timeout_ms = 10000;
+int			source_max_body_bytes = 16 * 1024 * 1024;
+int			source_heartbeat_s = 30;
+int			source_heartbeat_timeout_s = 10;
+
+static struct lws_context *source_context = NULL;
+static struct lws_vhost *source_vhost = NULL;
+static Source *sources = NULL;
+static TimestampTz next_reload_at = 0;
+static TimestampTz pause_until = 0;
+static SPIPlanPtr streams_plan = NULL;
+static SPIPlanPtr error_plan = NULL;
+
+static const struct lws_protocols source_protocols[] = {
+	{"streamflow-source-poll", SourcePollCallback, 0, 0, 0, NULL, 0},
+	{"streamflow-source-ws", SourceWsCallback, 0, 0, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+/* What one source's part of a transaction changed, to undo on abort. */
+typedef struct SourceSaved
+{
+	int			failures;
+	TimestampTz next_at;
+	int			nerrors;
+} SourceSaved;
+
+static void SourcesTransaction(bool reload);
+static void ReloadSources(void);
+static void SourceIngest(Source *src, int *taken, char **since, int *next_ms);
+static void RecordErrors(Source *src);
+static void SourceCommitted(Source *src, int taken, char *since, int next_ms);
+static void SourceStopClient(Source *src);
+static void SourceFree(Source *src);
+static bool SourceReady(Source *src, TimestampTz now);
+static void SourceStartClient(Source *src, TimestampTz now);
+
+/* Defines the sources' GUCs. */
+void
+SourcesInit(void)
+{
+	DefineCustomIntVariable("streamflow.source_timeout",
+							gettext_noop("Time a source has to answer a poll, or to open its WebSocket connection."),
+							NULL, &source_timeout_ms, 10000, 100, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.source_max_body",
+							gettext_noop("Largest answer to a poll of a source; a larger one fails the poll."),
+							NULL, &source_max_body_bytes, 16 * 1024 * 1024, 1024, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.source_heartbeat",
+							gettext_noop("Seconds a WebSocket source may stay quiet before it is pinged."),
+							NULL, &source_heartbeat_s, 30, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamflow.source_heartbeat_timeout",
+							gettext_noop("Seconds a pinged WebSocket source has to answer before the connection is closed."),
+							NULL, &source_heartbeat_timeout_s, 10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+/* Creates the vhost the source clients connect from. */
+void
+SourcesStart(struct lws_context *context)
+{
+	struct lws_context_creation_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = source_protocols;
+	info.vhost_name = "streamflow-sources";
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	source_context = context;
+	source_vhost = lws_create_vhost(context, &info);
+	if (source_vhost == NULL)
+		ereport(WARNING,
+				(errcode(ERRCODE_SYSTEM_ERROR),
+				 errmsg("streamflow worker cannot run sources: libwebsockets refused their client vhost")));
+}
+
+/* The main loop's turn: collects what the clients did, ingests, starts clients. */
+void
+SourcesProcess(void)
+{
+	TimestampTz now;
+	bool		work = false;
+	Source	   *src;
+
+	if (source_vhost == NULL)
+		return;
+	now = GetCurrentTimestamp();
+	for (src = sources; src; src = src->next)
+	{
+		char	   *body;
+		size_t		len;
+
+		if (SourcePollCheck(src, now, &body, &len))
+		{
+			SourceQueueMessage(src, body, len);
+			free(body);
+		}
+		SourceWsCheck(src, now);
+		work |= SourceReady(src, now);
+	}
+	if (now >= pause_until && (work || now >= next_reload_at))
+		SourcesTransaction(now >= next_reload_at);
+	now = GetCurrentTimestamp();
+	for (src = sources; src; src = src->next)
+		SourceStartClient(src, now);
+}
+
+/* The wait the main loop may take, shortened to what the sources need. */
+long
+SourcesTimeout(long timeout)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz due;
+	long		ms;
+
+	if (source_vhost == NULL)
+		return timeout;
+	due = Max(next_reload_at, pause_until);
+	for (Source *src = sources; src; src = src->next)
+	{
+		TimestampTz deadline = SourcePollDeadline(src);
+
+		if (deadline != 0)
+			due = Min(due, deadline);
+		if (src->nerrors > 0 || (src->nqueued > 0 && !src->websocket))
+			due = Min(due, now);
+		else if (src->nqueued > 0)
+			due = Min(due, TimestampTzPlusMilliseconds(src->first_queued_at, src->batch_timeout_ms));
+		else if (src->poll == NULL && src->ws == NULL)
+			due = Min(due, src->next_at);
+	}
+	ms = due <= now ? 0 : (long) ((due - now + 999) / 1000);
+	return (timeout < 0 || ms < timeout) ? ms : timeout;
+}
+
+/* Does src have messages or failures to write now? */
+static bool
+SourceReady(Source *src, TimestampTz now)
+{
+	if (src->nerrors > 0)
+		return true;
+	if (src->nqueued == 0)
+		return false;
+	return !src->websocket || src->nqueued >= src->batch_size ||
+		now >= TimestampTzPlusMilliseconds(src->first_queued_at, src->batch_timeout_ms);
+}
+
+/* Starts src's poll or connection when it is idle and due. */
+static void
+SourceStartClient(Source *src, TimestampTz now)
+{
+	if (src->poll != NULL || src->ws != NULL || src->nqueued > 0 || now < src->next_at)
+		return;
+	if (src->websocket)
+		(void) SourceWsConnect(source_context, source_vhost, src);
+	else
+		(void) SourcePollStart(source_context, source_vhost, src);
+}
+
+/* Copies a message into src's queue (lws callbacks and the main loop). */
+void
+SourceQueueMessage(Source *src, const char *text, size_t len)
+{
+	SourceMessage *m;
+
+	if (src->nqueued >= SOURCE_MAX_QUEUED)
+	{
+		SourceFailed(src, "more than %d messages waiting to be stored: a message was dropped",
+					 SOURCE_MAX_QUEUED);
+		return;
+	}
+	m = malloc(offsetof(SourceMessage, text) + len + 1);
+	if (m == NULL)
+		return;
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	if (src->last)
+		src->last->next = m;
+	else
+	{
+		src->first = m;
+		src->first_queued_at = GetCurrentTimestamp();
+	}
+	src->last = m;
+	src->nqueued++;
+}
+
+/*
+ * Notes a failure of src (lws callbacks and the main loop): it is recorded
+ * by the next transaction, and the next attempt waits by retry_policy.
+ */
+void
+SourceFailed(Source *src, const char *fmt,...)
+{
+	va_list		args;
+	int64		delay;
+
+	if (src->nerrors < SOURCE_MAX_ERRORS)
+	{
+		va_start(args, fmt);
+		vsnprintf(src->errors[src->nerrors++], SOURCE_ERROR_LEN, fmt, args);
+		va_end(args);
+	}
+	else
+		src->errors_lost++;
+	src->failures++;
+	if (!src->websocket && src->failures > src->retry.max_retries)
+	{
+		/* retries used up: back to the polling interval, retries anew after it */
+		src->failures = 0;
+		delay = src->interval_ms;
+	}
+	else
+		delay = RetryPolicyDelayMs(&src->retry, src->failures);
+	src->next_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+}
+
+/* Appends the stream's auth_headers to a request or handshake. */
+int
+SourceAppendHeaders(Source *src, struct lws *wsi, unsigned char **p, unsigned char *end)
+{
+	for (int i = 0; i < src->nheaders; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *) src->header_names[i],
+										(const unsigned char *) src->header_values[i],
+										strlen(src->header_values[i]), p, end))
+			return -1;
+	return 0;
+}
+
+/* The largest WebSocket message a source may send. */
+int
+SourceMaxMessageBytes(void)
+{
+	return worker_max_message_bytes;
+}
+
+/*
+ * One transaction: on a reload the streams with a source_url, then each
+ * source's messages and failures.  A failure is logged and everything is
+ * tried again after a pause; nothing is taken from the queues until commit.
+ */
+static void
+SourcesTransaction(bool reload)
+{
+	MemoryContext loop_context = CurrentMemoryContext;
+	int			n = 0;
+	Source	   *src;
+	Source	  **done;
+	int		   *taken;
+	char	  **since;
+	int		   *next_ms;
+	SourceSaved *saved;
+
+	for (src = sources; src; src = src->next)
+		n++;
+	/* sources added by the reload are not ingested in this transaction */
+	done = palloc0(sizeof(Source *) * (n + 1));
+	taken = palloc0(sizeof(int) * (n + 1));
+	since = palloc0(sizeof(char *) * (n + 1));
+	next_ms = palloc0(sizeof(int) * (n + 1));
+	saved = palloc0(sizeof(SourceSaved) * (n + 1));
+	if (reload)
+		next_reload_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SOURCE_RELOAD_MS);
+	PG_TRY();
+	{
+		TimestampTz now;
+		int			i = 0;
+
+		SetCurrentStatementStartTimestamp();
+		WorkerStatementTimeoutStart();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "streamflow sources");
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (reload)
+			ReloadSources();
+		now = GetCurrentTimestamp();
+		for (src = sources; src && i < n; src = src->next)
+		{
+			if (!SourceReady(src, now))
+				continue;
+			done[i] = src;
+			saved[i].failures = src->failures;
+			saved[i].next_at = src->next_at;
+			saved[i].nerrors = src->nerrors;
+			next_ms[i] = -1;
+			SourceIngest(src, &taken[i], &since[i], &next_ms[i]);
+			RecordErrors(src);
+			i++;
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		WorkerStatementTimeoutStop();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		WorkerStatementTimeoutStop();
+		MemoryContextSwitchTo(loop_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("streamflow worker could not store what its sources received: %s",
+						edata->message),
+				 errdetail("It tries again in %d ms.", SOURCE_ERROR_PAUSE_MS)));
+		FreeErrorData(edata);
+		pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SOURCE_ERROR_PAUSE_MS);
+		/* the failures noted while parsing are noted again next time */
+		for (int i = 0; done[i] != NULL; i++)
+		{
+			done[i]->failures = saved[i].failures;
+			done[i]->next_at = saved[i].next_at;
+			done[i]->nerrors = saved[i].nerrors;
+		}
+		MemoryContextSwitchTo(loop_context);
+		return;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(loop_context);
+	for (int i = 0; done[i] != NULL; i++)
+		SourceCommitted(done[i], taken[i], since[i], next_ms[i]);
+}
+
+/*
+ * After commit: the ingested messages leave the queue, the failures count
+ * in the stream's stats, a poll that succeeded sets the next one.
+ */
+static void
+SourceCommitted(Source *src, int taken, char *since, int next_ms)
+{
+	for (int i = 0; i < src->nerrors + src->errors_lost; i++)
+		StatsCountError(src->stream_id);
+	src->nerrors = 0;
+	src->errors_lost = 0;
+	for (int i = 0; i < taken && src->first; i++)
+	{
+		SourceMessage *m = src->first;
+
+		src->first = m->next;
+		free(m);
+		src->nqueued--;
+	}
+	if (src->first == NULL)
+		src->last = NULL;
+	else
+		src->first_queued_at = GetCurrentTimestamp();
+	if (since != NULL)
+	{
+		free(src->since);
+		src->since = strdup(since);
+	}
+	if (next_ms >= 0)
+	{
+		src->failures = 0;
+		src->next_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), next_ms);
+	}
+}
+
+/* The text of a scalar cursor value, palloc'd; NULL for other values. */
+static char *
+ScalarText(const JsonbValue *v)
+{
+	if (v == NULL)
+		return NULL;
+	if (v->type == jbvString)
+		return pnstrdup(v->val.string.val, v->val.string.len);
+	if (v->type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	return NULL;
+}
+
+/* The member key of an object value, or NULL. */
+static JsonbValue *
+Member(const JsonbValue *obj, const char *key)
+{
+	if (obj->type != jbvBinary || !JsonContainerIsObject(obj->val.binary.data))
+		return NULL;
+	return JsonbObjectGet(obj->val.binary.data, key);
+}
+
+/*
+ * Turns one message into a frame: data's object is the payload, with the
+ * message's id, timestamp and metadata in the frame's metadata; another
+ * object is the payload itself; anything else is a rejected frame.
+ */
+static void
+SourceFrame(Source *src, JsonbValue *msg, int index, Frame *frame)
+{
+	JsonbValue *data = Member(msg, "data");
+	JsonbValue *metadata = Member(msg, "metadata");
+	StringInfoData meta;
+	char	   *id;
+	char	   *timestamp;
+
+	memset(frame, 0, sizeof(Frame));
+	frame->index = index;
+	frame->raw = JsonbValueToJsonb(msg);
+	if (msg->type != jbvBinary || !JsonContainerIsObject(msg->val.binary.data))
+	{
+		AddViolation(&frame->violations, "$", "type",
+					 "a source message must be a JSON object, not %s", JsonbValueTypeName(msg));
+		frame->payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+		return;
+	}
+	initStringInfo(&meta);
+	appendStringInfo(&meta, "{\"source\":\"%s\"", src->websocket ? "websocket_client" : "poller");
+	if (data == NULL || data->type != jbvBinary || !JsonContainerIsObject(data->val.binary.data))
+	{
+		frame->payload = frame->raw;
+		appendStringInfoChar(&meta, '}');
+		frame->metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(meta.data)));
+		return;
+	}
+	frame->payload = JsonbValueToJsonb(data);
+	id = ScalarText(Member(msg, "message_id"));
+	if (id == NULL)
+		id = ScalarText(Member(msg, "id"));
+	timestamp = ScalarText(Member(msg, "timestamp"));
+	if (id != NULL)
+	{
+		appendStringInfoString(&meta, ",\"message_id\":");
+		escape_json(&meta, id);
+	}
+	if (timestamp != NULL)
+	{
+		appendStringInfoString(&meta, ",\"timestamp\":");
+		escape_json(&meta, timestamp);
+	}
+	appendStringInfoChar(&meta, '}');
+	frame->metadata = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(meta.data)));
+	if (metadata != NULL && metadata->type == jbvBinary &&
+		JsonContainerIsObject(metadata->val.binary.data))
+		frame->metadata = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+															 JsonbPGetDatum(JsonbValueToJsonb(metadata)),
+															 JsonbPGetDatum(frame->metadata)));
+}
+
+/*
+ * The messages of a body (an array, {"messages": [...]} or one message);
+ * *cursor and *next_ms are set from the answer when it gives them.
+ */
+static JsonbValue *
+BodyMessages(JsonbValue *root, int *n, char **cursor, int *next_ms)
+{
+	JsonbValue *messages = Member(root, "messages");
+	JsonbValue *items;
+	JsonbValue *after;
+
+	if (root->type == jbvBinary && JsonContainerIsArray(root->val.binary.data))
+		items = JsonbArrayItems(root->val.binary.data, n);
+	else if (messages != NULL && messages->type == jbvBinary &&
+			 JsonContainerIsArray(messages->val.binary.data))
+	{
+		items = JsonbArrayItems(messages->val.binary.data, n);
+		after = Member(root, "next_poll_after_ms");
+		if (after != NULL && after->type == jbvNumeric)
+		{
+			int64		ms;
+
+			if (JsonbValueGetInt64(after, &ms) && ms >= 0)
+				*next_ms = (int) Min(Max(ms, SOURCE_MIN_POLL_MS), INT_MAX / 2);
+		}
+		*cursor = ScalarText(Member(root, "since"));
+		if (*cursor == NULL)
+			*cursor = ScalarText(Member(root, "cursor"));
+		if (*cursor == NULL)
+			*cursor = ScalarText(Member(root, "last_sequence"));
+	}
+	else
+	{
+		*n = 1;
+		return root;
+	}
+	if (*cursor == NULL && *n > 0)
+	{
+		*cursor = ScalarText(Member(&items[*n - 1], "sequence"));
+		if (*cursor == NULL)
+			*cursor = ScalarText(Member(&items[*n - 1], "timestamp"));
+	}
+	return items;
+}
+
+/* A rejected frame for a message that is not JSON, its text kept as a string. */
+static void
+InvalidJsonFrame(const char *text, size_t len, const char *problem, Frame *frame)
+{
+	JsonbValue	raw;
+
+	memset(frame, 0, sizeof(Frame));
+	frame->index = -1;
+	raw.type = jbvString;
+	raw.val.string.val = pnstrdup(text, Min(len, 1000));
+	raw.val.string.len = strlen(raw.val.string.val);
+	frame->raw = JsonbValueToJsonb(&raw);
+	frame->payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	AddViolation(&frame->violations, "$", "format", "the message is not JSON: %s", problem);
+}
+
+/*
+ * Frames for src's queued messages; a poll's body that is not JSON fails
+ * the poll instead.  *next_ms is set for a poll that succeeded.
+ */
+static Frame **
+QueuedFrames(Source *src, int *nframes, char **since, int *next_ms)
+{
+	int			cap = 16;
+	Frame	  **frames = palloc(sizeof(Frame *) * cap);
+
+	*nframes = 0;
+	for (SourceMessage *m = src->first; m; m = m->next)
+	{
+		JsonbValue	root;
+		JsonbValue *items;
+		char	   *problem = NULL;
+		int			n = 0;
+
+		if (!ParseJsonText(m->text, (int) Min(m->len, INT_MAX), &root, &problem))
+		{
+			if (!src->websocket)
+			{
+				SourceFailed(src, "the answer is not JSON: %s", problem);
+				continue;
+			}
+			frames[(*nframes)++] = palloc(sizeof(Frame));
+			InvalidJsonFrame(m->text, m->len, problem, frames[*nframes - 1]);
+		}
+		else
+		{
+			int			ms = src->interval_ms;
+
+			items = BodyMessages(&root, &n, since, &ms);
+			if (!src->websocket)
+				*next_ms = ms;
+			if (*nframes + n + 1 > cap)
+			{
+				cap = (*nframes + n + 1) * 2;
+				frames = repalloc(frames, sizeof(Frame *) * cap);
+			}
+			for (int i = 0; i < n; i++)
+			{
+				frames[*nframes] = palloc(sizeof(Frame));
+				SourceFrame(src, &items[i], i, frames[*nframes]);
+				(*nframes)++;
+			}
+		}
+		if (*nframes + 1 > cap)
+		{
+			cap *= 2;
+			frames = repalloc(frames, sizeof(Frame *) * cap);
+		}
+	}
+	return frames;
+}
+
+/*
+ * Ingests src's queued messages in a subtransaction; a failure (the stream
+ * paused or dropped meanwhile, an error in its pipeline) is one of src's
+ * failures, and its messages are dropped.  *taken: the messages done with.
+ */
+static void
+SourceIngest(Source *src, int *taken, char **since, int *next_ms)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	const char *source = src->websocket ? "websocket_client" : "poller";
+
+	*taken = src->nqueued;
+	if (src->nqueued == 0)
+		return;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		StreamHead	head;
+		IngestResult result;
+		int			n;
+		Frame	  **frames = QueuedFrames(src, &n, since, next_ms);
+
+		if (n > 0)
+		{
+			LockStreamHead(src->stream_id, &head);
+			IngestFrames(&head, frames, n, ON_ERROR_SKIP, source, &result);
+			for (int i = 0; i < n; i++)
+				if (frames[i]->violations != NIL)
+					RecordRejection(head.id, source, frames[i], false);
+		}
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		SourceFailed(src, "%d message(s) could not be stored: %s", src->nqueued, edata->message);
+		FreeErrorData(edata);
+		*since = NULL;
+		*next_ms = -1;
+	}
+	PG_END_TRY();
+}
+
+/* Writes src's failures to stream_errors (source 'poller' or 'websocket_client'). */
+static void
+RecordErrors(Source *src)
+{
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[4];
+	SPIPlanPtr	plan;
+
+	if (src->nerrors == 0)
+		return;
+	plan = KeptPlan(&error_plan,
+					"INSERT INTO streamflow.stream_errors (stream_id, source, raw_payload, violations)"
+					" VALUES ($1, $2, jsonb_build_object('source_url', $3::text),"
+					"  jsonb_build_array(jsonb_build_object('path', '$', 'keyword', 'source',"
+					"   'message', $4::text)))",
+					4, argtypes);
+	args[0] = CStringGetTextDatum(src->stream_id);
+	args[1] = CStringGetTextDatum(src->websocket ? "websocket_client" : "poller");
+	args[2] = CStringGetTextDatum(src->url);
+	for (int i = 0; i < src->nerrors; i++)
+	{
+		args[3] = CStringGetTextDatum(src->errors[i]);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record a failure of the source of stream \"%s\"", src->stream_id);
+	}
+}
+
+/* A malloc'd copy of a string, NULL-safe. */
+static char *
+Strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* Reads a stream's auth_headers (an object of strings) into src. */
+static void
+SetHeaders(Source *src, Jsonb *headers)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	if (headers == NULL || !JB_ROOT_IS_OBJECT(headers))
+		return;
+	src->header_names = calloc(JB_ROOT_COUNT(headers) + 1, sizeof(char *));
+	src->header_values = calloc(JB_ROOT_COUNT(headers) + 1, sizeof(char *));
+	if (src->header_names == NULL || src->header_values == NULL)
+		return;
+	it = JsonbIteratorInit(&headers->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			src->header_names[n] = strdup(psprintf("%.*s:", v.val.string.len, v.val.string.val));
+		else if (tok == WJB_VALUE && v.type == jbvString)
+			src->header_values[n++] = strdup(pnstrdup(v.val.string.val, v.val.string.len));
+		else if (tok == WJB_VALUE)
+			free(src->header_names[n]);
+	}
+	src->nheaders = n;
+}
+
+/* Frees src's settings (not its queue or client). */
+static void
+ClearSettings(Source *src)
+{
+	for (int i = 0; i < src->nheaders; i++)
+	{
+		free(src->header_names[i]);
+		free(src->header_values[i]);
+	}
+	free(src->header_names);
+	free(src->header_values);
+	src->header_names = src->header_values = NULL;
+	src->nheaders = 0;
+	free(src->url);
+	free(src->config);
+	src->url = src->config = NULL;
+}
+
+/* Sets src from the streams row SPI's result holds at row. */
+static void
+SetSettings(Source *src, uint64 row)
+{
+	bool		isnull;
+	Datum		headers = SPIValue(row, 3, &isnull);
+
+	src->url = Strdup(TextDatumGetCString(SPIValue(row, 2, &isnull)));
+	src->websocket = strncmp(src->url, "ws", 2) == 0;
+	SetHeaders(src, isnull ? NULL : DatumGetJsonbP(headers));
+	src->interval_ms = DatumGetInt32(SPIValue(row, 4, &isnull));
+	src->retry.max_retries = DatumGetInt32(SPIValue(row, 5, &isnull));
+	src->retry.backoff_ms = DatumGetInt32(SPIValue(row, 6, &isnull));
+	src->retry.max_backoff_ms = DatumGetInt32(SPIValue(row, 7, &isnull));
+	src->retry.exponential = DatumGetBool(SPIValue(row, 8, &isnull));
+	src->retry.jitter = DatumGetBool(SPIValue(row, 9, &isnull));
+	src->batch_size = DatumGetInt32(SPIValue(row, 10, &isnull));
+	src->batch_timeout_ms = DatumGetInt32(SPIValue(row, 11, &isnull));
+	src->config = Strdup(TextDatumGetCString(SPIValue(row, 12, &isnull)));
+}
+
+/* The source of stream_id, or NULL. */
+static Source *
+FindSource(const char *stream_id)
+{
+	for (Source *src = sources; src; src = src->next)
+		if (strcmp(src->stream_id, stream_id) == 0)
+			return src;
+	return NULL;
+}
+
+/*
+ * Rereads the streams with a source_url that are not paused: new ones get
+ * a source, changed ones restart with their new settings, the others stop.
+ */
+static void
+ReloadSources(void)
+{
+	Source	  **link;
+
+	if (SPI_execute_plan(KeptPlan(&streams_plan,
+								  "SELECT id, source_url, auth_headers,"
+								  "  coalesce(polling_interval_ms, 5000),"
+								  "  coalesce((retry_policy->>'max_retries')::int, 3),"
+								  "  coalesce((retry_policy->>'backoff_ms')::int, 1000),"
+								  "  coalesce((retry_policy->>'max_backoff_ms')::int, 30000),"
+								  "  coalesce((retry_policy->>'exponential')::boolean, true),"
+								  "  coalesce((retry_policy->>'jitter')::boolean, true),"
+								  "  coalesce((batching->>'batch_size')::int, 100),"
+								  "  coalesce((batching->>'batch_timeout_ms')::int, 100),"
+								  "  (source_url, auth_headers, polling_interval_ms, retry_policy,"
+								  "   batching)::text"
+								  " FROM streamflow.streams"
+								  " WHERE source_url IS NOT NULL AND status <> 'paused'",
+								  0, NULL),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the streams with a source_url");
+	for (Source *src = sources; src; src = src->next)
+		src->seen = false;
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+		char	   *id = TextDatumGetCString(SPIValue(row, 1, &isnull));
+		char	   *config = TextDatumGetCString(SPIValue(row, 12, &isnull));
+		Source	   *src = FindSource(id);
+
+		if (src != NULL && strcmp(src->config, config) == 0)
+		{
+			src->seen = true;
+			continue;
+		}
+		if (src == NULL)
+		{
+			src = calloc(1, sizeof(Source));
+			if (src == NULL || (src->stream_id = strdup(id)) == NULL)
+			{
+				free(src);
+				continue;
+			}
+			src->next = sources;
+			sources = src;
+		}
+		else
+		{
+			/* a new configuration: the client starts again with it */
+			SourceStopClient(src);
+			free(src->since);
+			src->since = NULL;
+			ClearSettings(src);
+		}
+		SetSettings(src, row);
+		src->seen = true;
+		src->failures = 0;
+		src->next_at = 0;
+	}
+	for (link = &sources; *link;)
+	{
+		Source	   *src = *link;
+
+		if (src->seen)
+		{
+			link = &src->next;
+			continue;
+		}
+		*link = src->next;
+		SourceFree(src);
+	}
+}
+
+/* Stops src's poll or connection. */
+static void
+SourceStopClient(Source *src)
+{
+	SourcePollStop(src);
+	SourceWsStop(src);
+}
+
+/* Stops and frees a source whose stream was paused, dropped or lost its source_url. */
+static void
+SourceFree(Source *src)
+{
+	SourceStopClient(src);
+	if (src->nqueued > 0)
+		ereport(LOG,
+				(errmsg("streamflow source of stream \"%s\" stopped with %d message(s) not stored",
+						src->stream_id, src->nqueued)));
+	while (src->first)
+	{
+		SourceMessage *m = src->first;
+
+		src->first = m->next;
+		free(m);
+	}
+	ClearSettings(src);
+	free(src->since);
+	free(src->stream_id);
+	free(src);
+}
