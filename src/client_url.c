@@ -94,6 +94,19 @@ ClientUrlConnectInfo(const ClientUrl *url, struct lws_client_connect_info *i)
 		i->ssl_connection |= LCCSCF_USE_SSL;
 }
 
+/*
+ * The text of a failed connection to url: why is lws's reason, NULL when
+ * lws_client_connect_via_info refused at once (most often a host name that
+ * does not resolve).
+ */
+void
+ClientUrlConnectError(const ClientUrl *url, const char *why, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "could not connect to %s: %s%s", url->host_header,
+			 why ? why : "the connection could not start (does the host name resolve?)",
+			 url->tls && why ? " (over TLS: the certificate must be trusted by the system's CAs; the server log has the TLS error)" : "");
+}
+
 /* Frees what ClientUrlParse allocated. */
 void
 ClientUrlFree(ClientUrl *url)

@@ -29,6 +29,8 @@ typedef struct ClientUrl
 extern bool ClientUrlParse(const char *url, int schemes, const char *what, ClientUrl *out,
 						   char *why, size_t whylen);
 extern void ClientUrlConnectInfo(const ClientUrl *url, struct lws_client_connect_info *i);
+extern void ClientUrlConnectError(const ClientUrl *url, const char *why, char *out,
+								  size_t outlen);
 extern void ClientUrlFree(ClientUrl *url);
 
 #endif

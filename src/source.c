@@ -773,11 +773,12 @@ static void
 SetSettings(Source *src, uint64 row)
 {
 	bool		isnull;
-	Datum		headers = SPIValue(row, 3, &isnull);
+	bool		no_headers;
+	Datum		headers = SPIValue(row, 3, &no_headers);
 
 	src->url = Strdup(TextDatumGetCString(SPIValue(row, 2, &isnull)));
 	src->websocket = strncmp(src->url, "ws", 2) == 0;
-	SetHeaders(src, isnull ? NULL : DatumGetJsonbP(headers));
+	SetHeaders(src, no_headers ? NULL : DatumGetJsonbP(headers));
 	src->interval_ms = DatumGetInt32(SPIValue(row, 4, &isnull));
 	src->retry.max_retries = DatumGetInt32(SPIValue(row, 5, &isnull));
 	src->retry.backoff_ms = DatumGetInt32(SPIValue(row, 6, &isnull));

@@ -99,8 +99,7 @@ SourcePollStart(struct lws_context *context, struct lws_vhost *vhost, Source *sr
 	p->wsi = lws_client_connect_via_info(&i);
 	if (p->wsi == NULL && !p->finished)
 	{
-		snprintf(p->error, sizeof(p->error), "could not connect to %s:%d",
-				 p->url.host, p->url.port);
+		ClientUrlConnectError(&p->url, NULL, p->error, sizeof(p->error));
 		p->finished = true;
 	}
 	return true;
@@ -243,8 +242,8 @@ SourcePollCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			{
 				char		why[SOURCE_ERROR_LEN];
 
-				snprintf(why, sizeof(why), "could not connect to %s: %s", p->url.host_header,
-						 in ? (const char *) in : "connection failed");
+				ClientUrlConnectError(&p->url, in ? (const char *) in : "connection failed",
+									  why, sizeof(why));
 				Finish(p, wsi, why);
 			}
 			return 0;

@@ -72,8 +72,7 @@ SourceWsConnect(struct lws_context *context, struct lws_vhost *vhost, Source *sr
 	ws->wsi = lws_client_connect_via_info(&i);
 	if (ws->wsi == NULL && !ws->closed)
 	{
-		snprintf(ws->error, sizeof(ws->error), "could not connect to %s:%d",
-				 ws->url.host, ws->url.port);
+		ClientUrlConnectError(&ws->url, NULL, ws->error, sizeof(ws->error));
 		ws->closed = true;
 	}
 	return true;
@@ -199,8 +198,8 @@ SourceWsCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			{
 				char		why[SOURCE_ERROR_LEN];
 
-				snprintf(why, sizeof(why), "could not connect to %s: %s", ws->url.host_header,
-						 in ? (const char *) in : "connection failed");
+				ClientUrlConnectError(&ws->url, in ? (const char *) in : "connection failed",
+									  why, sizeof(why));
 				Closed(ws, wsi, why);
 			}
 			return 0;
