@@ -60,14 +60,19 @@
 #include "violations.h"
 #include "worker.h"
 
+/* Defaults when a stream leaves polling_interval_ms or batching out. */
+#define SOURCE_DEFAULT_INTERVAL_MS 5000
+#define SOURCE_DEFAULT_BATCH_SIZE 100
+#define SOURCE_DEFAULT_BATCH_TIMEOUT_MS 100
 /* How often the streams with a source_url are reread. */
 #define SOURCE_RELOAD_MS 1000
 /* The pause after a transaction failed. */
 #define SOURCE_ERROR_PAUSE_MS 1000
 /* The shortest wait between two polls a source may ask for. */
 #define SOURCE_MIN_POLL_MS 100
-/* Messages a WebSocket source may hold before newer ones are dropped. */
-#define SOURCE_MAX_QUEUED 100000
+/* Batches a WebSocket source may hold before it stops reading, and at least. */
+#define SOURCE_QUEUE_BATCHES 10
+#define SOURCE_MIN_QUEUE 1000
 
 int			source_timeout_ms = 10000;
 int			source_max_body_bytes = 16 * 1024 * 1024;
@@ -234,17 +239,13 @@ SourceStartClient(Source *src, TimestampTz now)
 void
 SourceQueueMessage(Source *src, const char *text, size_t len)
 {
-	SourceMessage *m;
+	SourceMessage *m = malloc(offsetof(SourceMessage, text) + len + 1);
 
-	if (src->nqueued >= SOURCE_MAX_QUEUED)
+	if (m == NULL)
 	{
-		SourceFailed(src, "more than %d messages waiting to be stored: a message was dropped",
-					 SOURCE_MAX_QUEUED);
+		SourceFailed(src, "out of memory: a message of %zu bytes was dropped", len);
 		return;
 	}
-	m = malloc(offsetof(SourceMessage, text) + len + 1);
-	if (m == NULL)
-		return;
 	m->next = NULL;
 	m->len = len;
 	memcpy(m->text, text, len);
@@ -258,6 +259,16 @@ SourceQueueMessage(Source *src, const char *text, size_t len)
 	}
 	src->last = m;
 	src->nqueued++;
+}
+
+/*
+ * Messages a WebSocket source may hold before its connection stops reading
+ * (TCP then holds the server back) until the queue is stored.
+ */
+int
+SourceQueueCap(Source *src)
+{
+	return Max(src->batch_size * SOURCE_QUEUE_BATCHES, SOURCE_MIN_QUEUE);
 }
 
 /*
@@ -426,6 +437,7 @@ SourceCommitted(Source *src, int taken, char *since, int next_ms)
 		src->last = NULL;
 	else
 		src->first_queued_at = GetCurrentTimestamp();
+	SourceWsResume(src);
 	if (since != NULL)
 	{
 		free(src->since);
@@ -811,14 +823,19 @@ ReloadSources(void)
 
 	if (SPI_execute_plan(KeptPlan(&streams_plan,
 								  "SELECT id, source_url, auth_headers,"
-								  "  coalesce(polling_interval_ms, 5000),"
-								  "  coalesce((retry_policy->>'max_retries')::int, 3),"
-								  "  coalesce((retry_policy->>'backoff_ms')::int, 1000),"
-								  "  coalesce((retry_policy->>'max_backoff_ms')::int, 30000),"
+								  "  coalesce(polling_interval_ms, " CppAsString2(SOURCE_DEFAULT_INTERVAL_MS) "),"
+								  "  coalesce((retry_policy->>'max_retries')::int, "
+								  CppAsString2(RETRY_DEFAULT_MAX_RETRIES) "),"
+								  "  coalesce((retry_policy->>'backoff_ms')::int, "
+								  CppAsString2(RETRY_DEFAULT_BACKOFF_MS) "),"
+								  "  coalesce((retry_policy->>'max_backoff_ms')::int, "
+								  CppAsString2(RETRY_DEFAULT_MAX_BACKOFF_MS) "),"
 								  "  coalesce((retry_policy->>'exponential')::boolean, true),"
 								  "  coalesce((retry_policy->>'jitter')::boolean, true),"
-								  "  coalesce((batching->>'batch_size')::int, 100),"
-								  "  coalesce((batching->>'batch_timeout_ms')::int, 100),"
+								  "  coalesce((batching->>'batch_size')::int, "
+								  CppAsString2(SOURCE_DEFAULT_BATCH_SIZE) "),"
+								  "  coalesce((batching->>'batch_timeout_ms')::int, "
+								  CppAsString2(SOURCE_DEFAULT_BATCH_TIMEOUT_MS) "),"
 								  "  (source_url, auth_headers, polling_interval_ms, retry_policy,"
 								  "   batching)::text"
 								  " FROM streamflow.streams"

@@ -83,6 +83,7 @@ extern void SourceFailed(Source *src, const char *fmt,...) pg_attribute_printf(2
 extern int	SourceAppendHeaders(Source *src, struct lws *wsi, unsigned char **p,
 								unsigned char *end);
 extern int	SourceMaxMessageBytes(void);
+extern int	SourceQueueCap(Source *src);
 
 /* source_poll.c */
 extern bool SourcePollStart(struct lws_context *context, struct lws_vhost *vhost, Source *src);
@@ -96,6 +97,7 @@ extern int	SourcePollCallback(struct lws *wsi, enum lws_callback_reasons reason,
 extern bool SourceWsConnect(struct lws_context *context, struct lws_vhost *vhost, Source *src);
 extern void SourceWsCheck(Source *src, TimestampTz now);
 extern void SourceWsStop(Source *src);
+extern void SourceWsResume(Source *src);
 extern int	SourceWsCallback(struct lws *wsi, enum lws_callback_reasons reason,
 							  void *user, void *in, size_t len);
 

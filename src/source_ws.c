@@ -8,7 +8,10 @@
  * Heartbeat: lws's idle policy (lws_retry_bo_t) sends a PING after
  * streamflow.source_heartbeat seconds without a PONG and hangs up when
  * streamflow.source_heartbeat_timeout more seconds pass without one, so a
- * peer that stopped answering is found and the connection closed.  Every
+ * peer that stopped answering is found and the connection closed.  When
+ * the queue holds SourceQueueCap messages the connection stops reading
+ * (lws_rx_flow_control) until they are stored, so a database that falls
+ * behind holds the server back through TCP instead of growing memory.  Every
  * close or failed connection is a failure of the source (source.c waits by
  * retry_policy before connecting again).  A connection that does not open
  * within streamflow.source_timeout is given up.
@@ -30,6 +33,7 @@ typedef struct SourceWs
 	lws_retry_bo_t policy;		/* the heartbeat, read by lws while the connection lives */
 	TimestampTz deadline;		/* the connection must open by then */
 	bool		established;
+	bool		throttled;		/* not reading: the source's queue is full */
 	bool		closed;			/* lws is done with it */
 	char	   *partial;		/* fragments of the message being received */
 	size_t		partial_len;
@@ -146,6 +150,30 @@ Closed(SourceWs *ws, struct lws *wsi, const char *error)
 	lws_set_opaque_user_data(wsi, NULL);
 }
 
+/* Stops reading while the source's queue is full (backpressure on the server). */
+static void
+Throttle(SourceWs *ws, struct lws *wsi)
+{
+	if (!ws->throttled && ws->src->nqueued >= SourceQueueCap(ws->src))
+	{
+		ws->throttled = true;
+		lws_rx_flow_control(wsi, 0);
+	}
+}
+
+/* Reads again once the main loop stored enough of the queue. */
+void
+SourceWsResume(Source *src)
+{
+	SourceWs   *ws = src->ws;
+
+	if (ws != NULL && ws->throttled && ws->wsi != NULL && src->nqueued < SourceQueueCap(src))
+	{
+		ws->throttled = false;
+		lws_rx_flow_control(ws->wsi, 1);
+	}
+}
+
 /*
  * Adds a received fragment; a whole message goes to the source's queue.
  * False when the message is over streamflow.max_message_bytes.
@@ -165,6 +193,7 @@ Receive(SourceWs *ws, struct lws *wsi, const char *in, size_t len)
 	if (lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) && ws->partial_len == 0)
 	{
 		SourceQueueMessage(ws->src, in, len);
+		Throttle(ws, wsi);
 		return true;
 	}
 	grown = realloc(ws->partial, ws->partial_len + len + 1);
@@ -180,6 +209,7 @@ Receive(SourceWs *ws, struct lws *wsi, const char *in, size_t len)
 	{
 		SourceQueueMessage(ws->src, ws->partial, ws->partial_len);
 		ws->partial_len = 0;
+		Throttle(ws, wsi);
 	}
 	return true;
 }

@@ -72,6 +72,16 @@ test('messages become frames in order, in batches, with the auth headers in the 
   assert.ok(Number(rows[0].txs) < 251, `batched (${rows[0].txs} transactions)`);
 });
 
+test('a burst over the queue cap (10 batches, at least 1000) arrives complete and in order', { timeout: 60000 }, async () => {
+  const n = 5000;
+  const s = await server((ws) => { for (let i = 1; i <= n; i++) ws.send(JSON.stringify({ i })); });
+  const stream = await followed(s.url, { batching: { batch_size: 1, batch_timeout_ms: 0 } });
+  await until(`${n} frames`, async () => (await payloads(db, stream)).length >= n, 45000);
+  const got = (await payloads(db, stream)).map((p) => p.i);
+  assert.deepEqual(got, Array.from({ length: n }, (_, k) => k + 1));
+  assert.equal(s.connections.length, 1, 'read again after the pause, on the same connection');
+});
+
 test('a server dropping connections on purpose: reconnects with backoff, nothing it sent is lost', { timeout: 60000 }, async () => {
   let next = 1;
   const s = await server((ws) => {
