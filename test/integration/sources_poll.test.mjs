@@ -95,6 +95,25 @@ test('a single object is one frame; a non-object message is rejected and recorde
   assert.equal(e.raw_payload, 42);
 });
 
+test('streamflow\'s own GET /streams/{id}/poll as a source: frames copied once, in order, by since', { timeout: 30000 }, async () => {
+  const upstream = await freshStream(db, { polling_interval_ms: 100 });
+  streams.push(upstream);
+  const { rows } = await db.query("SELECT streamflow.create_token($1, $2, '{read}') AS s", [`src_${upstream}`, [upstream]]);
+  const frames3 = [1, 2, 3].map((k) => ({ payload: { k }, metadata: { note: `n${k}` } }));
+  await db.query('SELECT * FROM streamflow.ingest_batch($1, $2::jsonb)', [upstream, JSON.stringify(frames3)]);
+  const url = `http://127.0.0.1:${process.env.STREAMFLOW_HTTP_PORT}/streams/${upstream}/poll`;
+  const copy = await polled(url, { auth_headers: { Authorization: `Bearer ${rows[0].s}` } });
+  await until('3 copied frames', async () => (await payloads(db, copy)).length >= 3);
+  await db.query('SELECT * FROM streamflow.ingest($1, $2::jsonb)', [upstream, JSON.stringify({ k: 4 })]);
+  await until('the 4th frame', async () => (await payloads(db, copy)).length >= 4);
+  await sleep(500); // a few more polls, each with since = 4
+  assert.deepEqual(await payloads(db, copy), [{ k: 1 }, { k: 2 }, { k: 3 }, { k: 4 }]);
+  const f = await frames(db, copy);
+  assert.equal(f[0].metadata.note, 'n1');
+  assert.equal(f[0].metadata.source, 'poller');
+  assert.deepEqual(await streamErrors(db, copy), []);
+});
+
 test('invalid JSON fails the poll (recorded, counted) and the poll is retried', { timeout: 30000 }, async () => {
   const s = await server((r, n) => (n < 2 ? { body: '{"messages": [oops' } : { body: [{ fixed: true }] }));
   const stream = await polled(s.url);
