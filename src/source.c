@@ -590,6 +590,19 @@ InvalidJsonFrame(const char *text, size_t len, const char *problem, Frame *frame
 	AddViolation(&frame->violations, "$", "format", "the message is not JSON: %s", problem);
 }
 
+/* A new frame at the end of *frames (grown as needed), palloc'd. */
+static Frame *
+AddFrame(Frame ***frames, int *n, int *cap)
+{
+	if (*n == *cap)
+	{
+		*cap *= 2;
+		*frames = repalloc(*frames, sizeof(Frame *) * *cap);
+	}
+	(*frames)[*n] = palloc(sizeof(Frame));
+	return (*frames)[(*n)++];
+}
+
 /*
  * Frames for src's queued messages; a poll's body that is not JSON fails
  * the poll instead.  *next_ms is set for a poll that succeeded.
@@ -606,42 +619,22 @@ QueuedFrames(Source *src, int *nframes, char **since, int *next_ms)
 		JsonbValue	root;
 		JsonbValue *items;
 		char	   *problem = NULL;
+		int			ms = src->interval_ms;
 		int			n = 0;
 
 		if (!ParseJsonText(m->text, (int) Min(m->len, INT_MAX), &root, &problem))
 		{
-			if (!src->websocket)
-			{
+			if (src->websocket)
+				InvalidJsonFrame(m->text, m->len, problem, AddFrame(&frames, nframes, &cap));
+			else
 				SourceFailed(src, "the answer is not JSON: %s", problem);
-				continue;
-			}
-			frames[(*nframes)++] = palloc(sizeof(Frame));
-			InvalidJsonFrame(m->text, m->len, problem, frames[*nframes - 1]);
+			continue;
 		}
-		else
-		{
-			int			ms = src->interval_ms;
-
-			items = BodyMessages(&root, &n, since, &ms);
-			if (!src->websocket)
-				*next_ms = ms;
-			if (*nframes + n + 1 > cap)
-			{
-				cap = (*nframes + n + 1) * 2;
-				frames = repalloc(frames, sizeof(Frame *) * cap);
-			}
-			for (int i = 0; i < n; i++)
-			{
-				frames[*nframes] = palloc(sizeof(Frame));
-				SourceFrame(src, &items[i], i, frames[*nframes]);
-				(*nframes)++;
-			}
-		}
-		if (*nframes + 1 > cap)
-		{
-			cap *= 2;
-			frames = repalloc(frames, sizeof(Frame *) * cap);
-		}
+		items = BodyMessages(&root, &n, since, &ms);
+		if (!src->websocket)
+			*next_ms = ms;
+		for (int i = 0; i < n; i++)
+			SourceFrame(src, &items[i], i, AddFrame(&frames, nframes, &cap));
 	}
 	return frames;
 }
