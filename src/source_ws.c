@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include <libwebsockets.h>
 
 #include "utils/timestamp.h"
@@ -34,6 +36,7 @@ typedef struct SourceWs
 	TimestampTz deadline;		/* the connection must open by then */
 	bool		established;
 	bool		throttled;		/* not reading: the source's queue is full */
+	time_t		last_heard;		/* the last message or pong from the server */
 	bool		closed;			/* lws is done with it */
 	char	   *partial;		/* fragments of the message being received */
 	size_t		partial_len;
@@ -214,6 +217,17 @@ Receive(SourceWs *ws, struct lws *wsi, const char *in, size_t len)
 	return true;
 }
 
+/*
+ * Did lws close the connection because the server stopped answering pings
+ * (nothing heard for the heartbeat and its timeout)?
+ */
+static bool
+Silent(const SourceWs *ws)
+{
+	return ws->established &&
+		time(NULL) - ws->last_heard >= source_heartbeat_s + source_heartbeat_timeout_s;
+}
+
 /* lws's callback for source connections: copies messages, notes closes. */
 int
 SourceWsCallback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -242,10 +256,17 @@ SourceWsCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			if (ws)
 			{
 				ws->established = true;
+				ws->last_heard = time(NULL);
 				ws->src->failures = 0;
 			}
 			return 0;
+		case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+			if (ws)
+				ws->last_heard = time(NULL);
+			return 0;
 		case LWS_CALLBACK_CLIENT_RECEIVE:
+			if (ws)
+				ws->last_heard = time(NULL);
 			if (ws && !Receive(ws, wsi, (const char *) in, len))
 			{
 				lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -264,7 +285,9 @@ SourceWsCallback(struct lws *wsi, enum lws_callback_reasons reason,
 			return 0;
 		case LWS_CALLBACK_CLIENT_CLOSED:
 			if (ws)
-				Closed(ws, wsi, "the connection closed");
+				Closed(ws, wsi, Silent(ws)
+					   ? "no answer to the heartbeat ping (streamflow.source_heartbeat_timeout)"
+					   : "the connection closed");
 			return 0;
 		default:
 			break;
