@@ -17,18 +17,18 @@
 static int
 DefaultPort(const char *scheme)
 {
-	return (strcmp(scheme, "https") == 0 || strcmp(scheme, "wss") == 0) ? 443 : 80;
+	return (pg_strcasecmp(scheme, "https") == 0 || pg_strcasecmp(scheme, "wss") == 0) ? 443 : 80;
 }
 
-/* Is scheme one of those schemes allows? */
+/* Is scheme one of those schemes allows?  Schemes are case-insensitive. */
 static bool
 SchemeAllowed(const char *scheme, int schemes)
 {
 	if ((schemes & CLIENT_URL_HTTP) &&
-		(strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0))
+		(pg_strcasecmp(scheme, "http") == 0 || pg_strcasecmp(scheme, "https") == 0))
 		return true;
 	if ((schemes & CLIENT_URL_WS) &&
-		(strcmp(scheme, "ws") == 0 || strcmp(scheme, "wss") == 0))
+		(pg_strcasecmp(scheme, "ws") == 0 || pg_strcasecmp(scheme, "wss") == 0))
 		return true;
 	return false;
 }
@@ -60,8 +60,8 @@ ClientUrlParse(const char *url, int schemes, const char *what, ClientUrl *out,
 				 schemes == CLIENT_URL_WS ? "ws or wss" : "http, https, ws or wss");
 	else
 	{
-		out->tls = strcmp(out->scheme, "https") == 0 || strcmp(out->scheme, "wss") == 0;
-		out->websocket = strncmp(out->scheme, "ws", 2) == 0;
+		out->tls = pg_strcasecmp(out->scheme, "https") == 0 || pg_strcasecmp(out->scheme, "wss") == 0;
+		out->websocket = pg_strncasecmp(out->scheme, "ws", 2) == 0;
 		if (out->port == DefaultPort(out->scheme))
 			snprintf(out->host_header, sizeof(out->host_header), "%s", out->host);
 		else

@@ -782,7 +782,7 @@ SetSettings(Source *src, uint64 row)
 	Datum		headers = SPIValue(row, 3, &no_headers);
 
 	src->url = Strdup(TextDatumGetCString(SPIValue(row, 2, &isnull)));
-	src->websocket = strncmp(src->url, "ws", 2) == 0;
+	src->websocket = pg_strncasecmp(src->url, "ws", 2) == 0;
 	SetHeaders(src, no_headers ? NULL : DatumGetJsonbP(headers));
 	src->interval_ms = DatumGetInt32(SPIValue(row, 4, &isnull));
 	src->retry.max_retries = DatumGetInt32(SPIValue(row, 5, &isnull));

@@ -127,7 +127,7 @@ test('invalid JSON fails the poll (recorded, counted) and the poll is retried', 
 
 test('a 500 is recorded and the source keeps polling', { timeout: 30000 }, async () => {
   const s = await server((r, n) => (n < 3 ? { status: 500, body: 'boom' } : { body: [{ after: 500 }] }));
-  const stream = await polled(s.url);
+  const stream = await polled(s.url.replace('http://', 'HTTP://')); // schemes are case-insensitive
   const e = await errorMatching(stream, /HTTP 500/);
   assert.equal(e.source, 'poller');
   await until('the frame after the 500s', async () => (await payloads(db, stream)).length >= 1);

@@ -168,7 +168,7 @@ test('a name that does not resolve and an untrusted certificate are recorded, an
 test('pause closes the connection, resume reopens it, update moves it, drop closes it', { timeout: 60000 }, async () => {
   const a = await server((ws, i) => ws.send(JSON.stringify({ from: 'a', i })));
   const b = await server((ws, i) => ws.send(JSON.stringify({ from: 'b', i })));
-  const stream = await followed(a.url);
+  const stream = await followed(a.url.replace('ws://', 'WS://')); // schemes are case-insensitive
   const patch = (p) => db.query('SELECT streamflow.update_stream($1, $2::jsonb)', [stream, JSON.stringify(p)]);
   await until('a frame from a', async () => (await payloads(db, stream)).length >= 1);
 
