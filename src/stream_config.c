@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -21,6 +23,7 @@ PG_FUNCTION_INFO_V1(streamflow_normalize_stream_config);
 PG_FUNCTION_INFO_V1(streamflow_normalize_service_config);
 
 static void CheckBinding(JsonbContainer *binding, const char *noun, const char *path);
+static void CheckHeaders(JsonbContainer *headers, const char *noun, const char *path);
 
 static const char *const stream_statuses[] = {"inactive", "active", "paused", NULL};
 static const char *const stream_types[] = {"websocket", "sse", "polling", "webhook", NULL};
@@ -116,7 +119,7 @@ static const OptionSpec stream_options[] = {
 	{"destination_service_id", OPT_TEXT},
 	{"source_url", OPT_URL},
 	{"destination_url", OPT_URL},
-	{"auth_headers", OPT_STRING_MAP},
+	{"auth_headers", OPT_STRING_MAP, .check = CheckHeaders},
 	{"backpressure", OPT_RECORD, .fields = backpressure_options},
 	{"batching", OPT_RECORD, .fields = batching_options},
 	{"dead_letter_queue", OPT_RECORD, .fields = dead_letter_options},
@@ -147,6 +150,43 @@ static const OptionSpec service_options[] = {
 	{"stream_direction", OPT_ENUM, .values = service_directions},
 	{NULL}
 };
+
+/*
+ * auth_headers go into HTTP requests as they are: names must be HTTP tokens
+ * and values free of control characters (no header can be smuggled in).
+ */
+static void
+CheckHeaders(JsonbContainer *headers, const char *noun, const char *path)
+{
+	JsonbIterator *it = JsonbIteratorInit(headers);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *name = NULL;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		const char *s = v.val.string.val;
+		int			len = v.val.string.len;
+		bool		ok = len > 0 || tok == WJB_VALUE;
+
+		if (tok == WJB_KEY)
+			name = pnstrdup(s, len);
+		for (int i = 0; ok && i < len; i++)
+		{
+			unsigned char c = (unsigned char) s[i];
+
+			ok = tok == WJB_KEY
+				? c < 0x80 && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL) && c != '\0'
+				: (c >= 0x20 || c == '\t') && c != 0x7f;
+		}
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s.%s\" is not a valid HTTP header %s", noun, path, name,
+							tok == WJB_KEY ? "name" : "value"),
+					 errhint("Header names are tokens such as \"Authorization\" or \"X-Client-ID\"; values must not contain control characters such as line breaks.")));
+	}
+}
 
 /* filter and map evaluate a jsonpath, so a binding using them must give one. */
 static void

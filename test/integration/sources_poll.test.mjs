@@ -49,6 +49,15 @@ async function polled(url, extra = {}) {
 const errorMatching = (stream, re) => until(`an error matching ${re}`, async () =>
   (await streamErrors(db, stream)).find((e) => re.test(e.message)));
 
+test('auth_headers that would break the request are refused with 22023', async () => {
+  for (const headers of [{ 'X-Ok\r\nX-Evil': 'a' }, { Authorization: 'Bearer a\r\nX-Evil: 1' }, { '': 'a' }, { 'Bad Name': 'a' }]) {
+    await assert.rejects(
+      freshStream(db, { source_url: 'http://127.0.0.1:1/data', auth_headers: headers }),
+      (e) => e.code === '22023' && /not a valid HTTP header/.test(e.message) && /control characters/.test(e.hint),
+      JSON.stringify(headers));
+  }
+});
+
 test('a JSON array becomes frames, with the auth headers sent', { timeout: 30000 }, async () => {
   const s = await server((r, n) => ({ body: n === 0 ? [{ a: 1 }, { a: 2 }, { a: 3 }] : [] }));
   const stream = await polled(s.url, { auth_headers: { Authorization: 'Bearer src-token', 'X-Client-ID': 'c1' } });
