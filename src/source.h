@@ -85,6 +85,10 @@ extern int	SourceAppendHeaders(Source *src, struct lws *wsi, unsigned char **p,
 extern int	SourceMaxMessageBytes(void);
 extern int	SourceQueueCap(Source *src);
 
+/* source_ingest.c */
+extern void SourceIngest(Source *src, int *taken, char **since, int *next_ms);
+extern void SourceRecordErrors(Source *src);
+
 /* source_poll.c */
 extern bool SourcePollStart(struct lws_context *context, struct lws_vhost *vhost, Source *src);
 extern bool SourcePollCheck(Source *src, TimestampTz now, char **body, size_t *len);
