@@ -162,17 +162,21 @@ SourcesProcess(void)
 		SourceStartClient(src, now);
 }
 
-/* The wait the main loop may take, shortened to what the sources need. */
+/*
+ * The wait the main loop may take, shortened to what the sources need:
+ * a poll's deadline, an idle client's next attempt, and (not before a pause
+ * after a failed transaction ends) the next reload or batch to write.
+ */
 long
 SourcesTimeout(long timeout)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	TimestampTz due;
+	TimestampTz due = PG_INT64_MAX;
+	TimestampTz write_due = next_reload_at;
 	long		ms;
 
 	if (source_vhost == NULL)
 		return timeout;
-	due = Max(next_reload_at, pause_until);
 	for (Source *src = sources; src; src = src->next)
 	{
 		TimestampTz deadline = SourcePollDeadline(src);
@@ -180,13 +184,15 @@ SourcesTimeout(long timeout)
 		if (deadline != 0)
 			due = Min(due, deadline);
 		if (src->nerrors > 0 || (src->nqueued > 0 && !src->websocket))
-			due = Min(due, now);
+			write_due = Min(write_due, now);
 		else if (src->nqueued > 0)
-			due = Min(due, TimestampTzPlusMilliseconds(src->first_queued_at, src->batch_timeout_ms));
+			write_due = Min(write_due, TimestampTzPlusMilliseconds(src->first_queued_at,
+																   src->batch_timeout_ms));
 		else if (src->poll == NULL && src->ws == NULL)
 			due = Min(due, src->next_at);
 	}
-	ms = due <= now ? 0 : (long) ((due - now + 999) / 1000);
+	due = Min(due, Max(write_due, pause_until));
+	ms = due <= now ? 0 : (long) Min((due - now + 999) / 1000, LONG_MAX);
 	return (timeout < 0 || ms < timeout) ? ms : timeout;
 }
 
