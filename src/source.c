@@ -48,6 +48,8 @@
 #define SOURCE_DEFAULT_INTERVAL_MS 5000
 #define SOURCE_DEFAULT_BATCH_SIZE 100
 #define SOURCE_DEFAULT_BATCH_TIMEOUT_MS 100
+/* The shortest wait before a failed source tries again. */
+#define SOURCE_MIN_RETRY_MS 100
 /* How often the streams with a source_url are reread. */
 #define SOURCE_RELOAD_MS 1000
 /* The pause after a transaction failed. */
@@ -283,6 +285,8 @@ SourceFailed(Source *src, const char *fmt,...)
 	}
 	else
 		delay = RetryPolicyDelayMs(&src->retry, src->failures);
+	/* a backoff_ms of 0 must not turn a dead source into a busy loop */
+	delay = Max(delay, SOURCE_MIN_RETRY_MS);
 	src->next_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 }
 
