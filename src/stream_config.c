@@ -165,10 +165,16 @@ CheckHeaders(JsonbContainer *headers, const char *noun, const char *path)
 
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		const char *s = v.val.string.val;
-		int			len = v.val.string.len;
-		bool		ok = len > 0 || tok == WJB_VALUE;
+		const char *s;
+		int			len;
+		bool		ok;
 
+		/* NormalizeStringMap has checked that every value is a string */
+		if ((tok != WJB_KEY && tok != WJB_VALUE) || v.type != jbvString)
+			continue;
+		s = v.val.string.val;
+		len = v.val.string.len;
+		ok = len > 0 || tok == WJB_VALUE;
 		if (tok == WJB_KEY)
 			name = pnstrdup(s, len);
 		for (int i = 0; ok && i < len; i++)
