@@ -61,7 +61,7 @@ FUZZ_SMOKE_SECONDS ?= 45
 FUZZ_SANITIZE ?= address
 FUZZ_SO = $(FUZZ_DIR)/streamflow_fuzz.so
 FUZZ_PREINIT = $(if $(findstring address,$(FUZZ_SANITIZE)),$(FUZZ_DIR)/asan_preinit.so)
-FUZZ_SRCS = fuzz/streamflow_fuzz.c $(filter-out src/streamflow.c src/worker%.c src/webhook_in.c src/outbound.c src/outbound_http.c src/outbound_store.c src/hub.c src/live_%.c src/window_engine.c src/window_panes.c src/window_close.c src/window_replay.c src/window_current.c,$(wildcard src/*.c))
+FUZZ_SRCS = fuzz/streamflow_fuzz.c $(filter-out src/streamflow.c src/worker%.c src/webhook_in.c src/outbound.c src/outbound_http.c src/outbound_store.c src/client_url.c src/source%.c src/hub.c src/live_%.c src/window_engine.c src/window_panes.c src/window_close.c src/window_replay.c src/window_current.c,$(wildcard src/*.c))
 FUZZ_RT = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.fuzzer_no_main-$(shell uname -m).a)
 FUZZ_CFLAGS = -g -O1 -fPIC -fno-omit-frame-pointer -fno-strict-aliasing -fwrapv \
 	-fsanitize=fuzzer-no-link$(if $(FUZZ_SANITIZE),$(,)$(FUZZ_SANITIZE)) \

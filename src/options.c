@@ -320,6 +320,8 @@ NormalizeStringMap(JsonbParseState **state, const OptionSpec *opt, JsonbValue *v
 			WrongType(noun, psprintf("%s.%.*s", path, key.val.string.len, key.val.string.val),
 					  "a string", &item);
 	}
+	if (opt->check)
+		opt->check(v->val.binary.data, noun, path);
 	JsonbPushValuePair(state, opt->name, v);
 }
 

@@ -44,7 +44,7 @@ typedef struct OptionSpec
 	OptionKind	kind;
 	const char *const *values;	/* OPT_ENUM: NULL-terminated list */
 	const struct OptionSpec *fields;	/* OPT_RECORD(_LIST): {NULL}-terminated */
-	RecordCheck check;			/* OPT_RECORD(_LIST): optional cross-key check */
+	RecordCheck check;			/* OPT_RECORD(_LIST), OPT_STRING_MAP: optional check */
 	int			min;			/* OPT_INT, OPT_INT_CLAMP */
 	bool		required;		/* must be present (always, in records) */
 	const char *alias;			/* another accepted spelling of the key */

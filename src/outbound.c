@@ -62,6 +62,7 @@
 #include "outbound.h"
 #include "outbound_http.h"
 #include "outbound_store.h"
+#include "retry_policy.h"
 #include "stream_stats.h"
 #include "webhook_in.h"
 #include "worker.h"
@@ -557,15 +558,10 @@ StartClaimed(void)
 static int64
 RetryDelayMs(const Delivery *d, int attempts)
 {
-	double		delay = d->backoff_ms;
+	RetryPolicy policy = {d->max_retries, d->backoff_ms, d->max_backoff_ms,
+	d->exponential, d->jitter};
 
-	if (d->exponential)
-		delay = ldexp(delay, Min(attempts - 1, 62));
-	if (d->max_backoff_ms > 0 && delay > d->max_backoff_ms)
-		delay = d->max_backoff_ms;
-	if (d->jitter)
-		delay = delay / 2 + pg_prng_double(&pg_global_prng_state) * delay / 2;
-	return (int64) delay;
+	return RetryPolicyDelayMs(&policy, attempts);
 }
 
 /*
@@ -836,7 +832,7 @@ ClaimRowArrived(const ClaimRow *row, void *arg)
 static void
 DeliveryFree(Delivery *d)
 {
-	free(d->url_parts);
+	ClientUrlFree(&d->url);
 	free(d->body);
 	free(d->stream_id);
 	free(d);

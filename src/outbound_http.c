@@ -25,6 +25,7 @@
 
 #include <libwebsockets.h>
 
+#include "client_url.h"
 #include "outbound_http.h"
 
 /* Seconds an idle kept connection stays open for the next request. */
@@ -66,23 +67,12 @@ OutboundHttpStart(struct lws_context *context)
 bool
 OutboundUrlSupported(const char *url, char *why, size_t whylen)
 {
-	char	   *copy = strdup(url);
-	const char *scheme = NULL;
-	const char *host = NULL;
-	const char *path = NULL;
-	int			port = 0;
-	bool		ok = false;
+	ClientUrl	parsed;
 
-	if (copy == NULL)
-		snprintf(why, whylen, "out of memory");
-	else if (lws_parse_uri(copy, &scheme, &host, &port, &path) != 0 || host[0] == '\0')
-		snprintf(why, whylen, "destination_url \"%s\" is not a URL", url);
-	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		snprintf(why, whylen, "destination_url scheme \"%s\" is not http or https", scheme);
-	else
-		ok = true;
-	free(copy);
-	return ok;
+	if (!ClientUrlParse(url, CLIENT_URL_HTTP, "destination_url", &parsed, why, whylen))
+		return false;
+	ClientUrlFree(&parsed);
+	return true;
 }
 
 /*
@@ -92,24 +82,16 @@ OutboundUrlSupported(const char *url, char *why, size_t whylen)
 char *
 OutboundHostKey(const char *url)
 {
-	char	   *copy = strdup(url);
-	const char *scheme = NULL;
-	const char *host = NULL;
-	const char *path = NULL;
-	int			port = 0;
+	ClientUrl	parsed;
+	char		why[256];
 	char	   *key;
 
-	if (copy == NULL)
-		return NULL;
-	if (lws_parse_uri(copy, &scheme, &host, &port, &path) != 0)
-	{
-		free(copy);
+	if (!ClientUrlParse(url, CLIENT_URL_HTTP, "destination_url", &parsed, why, sizeof(why)))
 		return strdup(url);
-	}
-	key = malloc(strlen(scheme) + strlen(host) + 20);
+	key = malloc(strlen(parsed.scheme) + strlen(parsed.host) + 20);
 	if (key != NULL)
-		sprintf(key, "%s://%s:%d", scheme, host, port);
-	free(copy);
+		sprintf(key, "%s://%s:%d", parsed.scheme, parsed.host, parsed.port);
+	ClientUrlFree(&parsed);
 	return key;
 }
 
@@ -121,64 +103,35 @@ bool
 OutboundHttpSend(Delivery *d, const char *url)
 {
 	struct lws_client_connect_info i;
-	const char *scheme = NULL;
-	const char *host = NULL;
-	const char *path = NULL;
-	char		host_header[300];
-	char		full_path[2048];
-	int			port = 0;
 
-	d->url_parts = strdup(url);
-	if (client_vhost == NULL || d->url_parts == NULL ||
-		!OutboundUrlSupported(url, d->error, sizeof(d->error)))
+	if (client_vhost == NULL)
+		snprintf(d->error, sizeof(d->error), "the worker cannot make HTTP requests");
+	if (client_vhost == NULL ||
+		!ClientUrlParse(url, CLIENT_URL_HTTP, "destination_url", &d->url,
+						d->error, sizeof(d->error)))
 	{
-		if (d->error[0] == '\0')
-			snprintf(d->error, sizeof(d->error), "the worker cannot make HTTP requests");
 		d->finished = true;
 		return false;
 	}
-	if (lws_parse_uri(d->url_parts, &scheme, &host, &port, &path) != 0)
-	{
-		snprintf(d->error, sizeof(d->error), "destination_url \"%s\" is not a URL", url);
-		d->finished = true;
-		return false;
-	}
-	if ((strcmp(scheme, "https") == 0 && port == 443) ||
-		(strcmp(scheme, "http") == 0 && port == 80))
-		snprintf(host_header, sizeof(host_header), "%s", host);
-	else
-		snprintf(host_header, sizeof(host_header), "%s:%d", host, port);
-	snprintf(full_path, sizeof(full_path), "/%s", path);
 
 	memset(&i, 0, sizeof(i));
 	i.context = client_context;
 	i.vhost = client_vhost;
-	i.address = host;
-	i.port = port;
-	i.path = full_path;
-	/*
-	 * The Host header names the host without the port: lws 4.1 finds the
-	 * kept connection for a request by comparing its host with the address
-	 * (and the port), and TLS sends it as the SNI name.
-	 */
-	i.host = host;
-	i.origin = host_header;
+	ClientUrlConnectInfo(&d->url, &i);
 	i.method = "POST";
 	i.protocol = client_protocols[0].name;
 	i.alpn = "http/1.1";
-	i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
 	if (d->keep_alive)
 	{
 		i.ssl_connection |= LCCSCF_PIPELINE;
 		i.keep_warm_secs = OUTBOUND_KEEP_WARM_SECS;
 	}
-	if (strcmp(scheme, "https") == 0)
-		i.ssl_connection |= LCCSCF_USE_SSL;
 	i.opaque_user_data = d;
 	i.pwsi = &d->wsi;
 	if (lws_client_connect_via_info(&i) == NULL && !d->finished)
 	{
-		snprintf(d->error, sizeof(d->error), "could not connect to %s:%d", host, port);
+		snprintf(d->error, sizeof(d->error), "could not connect to %s:%d",
+				 d->url.host, d->url.port);
 		d->finished = true;
 		d->wsi = NULL;
 		return false;
@@ -212,8 +165,7 @@ OutboundHttpAbort(Delivery *d)
 void
 OutboundHttpReset(Delivery *d)
 {
-	free(d->url_parts);
-	d->url_parts = NULL;
+	ClientUrlFree(&d->url);
 	d->wsi = NULL;
 	d->body_sent = false;
 	d->completed = false;

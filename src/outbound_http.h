@@ -15,6 +15,7 @@
 #include <libwebsockets.h>
 
 #include "datatype/timestamp.h"
+#include "client_url.h"
 #include "lib/ilist.h"
 
 #define DELIVERY_ERROR_LEN 256
@@ -41,7 +42,7 @@ typedef struct Delivery
 	size_t		body_len;
 	char		signature[80];	/* "sha256=<hex>", or "" when the stream has no secret */
 	TimestampTz deadline;		/* the request times out then */
-	char	   *url_parts;		/* the URL cut up by lws_parse_uri, kept while connecting */
+	ClientUrl	url;			/* the URL cut up, kept while connecting */
 	struct lws *wsi;			/* NULL once lws closed it */
 	bool		keep_alive;		/* may go over a kept connection and keep it */
 	bool		resent;			/* already sent again after a kept connection closed */

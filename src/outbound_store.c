@@ -23,12 +23,13 @@
 #include "utils/timestamp.h"
 
 #include "outbound_store.h"
+#include "retry_policy.h"
 #include "spi_util.h"
 
-/* Retry defaults when retry_policy leaves a field out (seed 000's values). */
-#define DEFAULT_MAX_RETRIES "3"
-#define DEFAULT_BACKOFF_MS "1000"
-#define DEFAULT_MAX_BACKOFF_MS "30000"
+/* Retry defaults when retry_policy leaves a field out (retry_policy.h). */
+#define DEFAULT_MAX_RETRIES CppAsString2(RETRY_DEFAULT_MAX_RETRIES)
+#define DEFAULT_BACKOFF_MS CppAsString2(RETRY_DEFAULT_BACKOFF_MS)
+#define DEFAULT_MAX_BACKOFF_MS CppAsString2(RETRY_DEFAULT_MAX_BACKOFF_MS)
 
 static SPIPlanPtr claim_plan;
 static SPIPlanPtr delivered_plan;

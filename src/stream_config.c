@@ -25,6 +25,7 @@ PG_FUNCTION_INFO_V1(streamflow_normalize_service_config);
 
 static void CheckBinding(JsonbContainer *binding, const char *noun, const char *path);
 static void CheckMultiplexing(JsonbContainer *mux, const char *noun, const char *path);
+static void CheckHeaders(JsonbContainer *headers, const char *noun, const char *path);
 
 static const char *const stream_statuses[] = {"inactive", "active", "paused", NULL};
 static const char *const stream_types[] = {"websocket", "sse", "polling", "webhook", NULL};
@@ -120,7 +121,7 @@ static const OptionSpec stream_options[] = {
 	{"destination_service_id", OPT_TEXT},
 	{"source_url", OPT_URL},
 	{"destination_url", OPT_URL},
-	{"auth_headers", OPT_STRING_MAP},
+	{"auth_headers", OPT_STRING_MAP, .check = CheckHeaders},
 	{"backpressure", OPT_RECORD, .fields = backpressure_options},
 	{"batching", OPT_RECORD, .fields = batching_options},
 	{"dead_letter_queue", OPT_RECORD, .fields = dead_letter_options},
@@ -152,6 +153,49 @@ static const OptionSpec service_options[] = {
 	{"endpoint_url", OPT_URL},
 	{NULL}
 };
+
+/*
+ * auth_headers go into HTTP requests as they are: names must be HTTP tokens
+ * and values free of control characters (no header can be smuggled in).
+ */
+static void
+CheckHeaders(JsonbContainer *headers, const char *noun, const char *path)
+{
+	JsonbIterator *it = JsonbIteratorInit(headers);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *name = NULL;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		const char *s;
+		int			len;
+		bool		ok;
+
+		/* NormalizeStringMap has checked that every value is a string */
+		if ((tok != WJB_KEY && tok != WJB_VALUE) || v.type != jbvString)
+			continue;
+		s = v.val.string.val;
+		len = v.val.string.len;
+		ok = len > 0 || tok == WJB_VALUE;
+		if (tok == WJB_KEY)
+			name = pnstrdup(s, len);
+		for (int i = 0; ok && i < len; i++)
+		{
+			unsigned char c = (unsigned char) s[i];
+
+			ok = tok == WJB_KEY
+				? c < 0x80 && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL) && c != '\0'
+				: (c >= 0x20 || c == '\t') && c != 0x7f;
+		}
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"%s.%s\" is not a valid HTTP header %s", noun, path, name,
+							tok == WJB_KEY ? "name" : "value"),
+					 errhint("Header names are tokens such as \"Authorization\" or \"X-Client-ID\"; values must not contain control characters such as line breaks.")));
+	}
+}
 
 /* filter and map evaluate a jsonpath, so a binding using them must give one. */
 static void

@@ -12,6 +12,7 @@
 #include "bus.h"
 #include "commit_ring.h"
 #include "outbound.h"
+#include "source.h"
 #include "stream_stats.h"
 #include "window_current.h"
 #include "worker.h"
@@ -32,6 +33,7 @@ _PG_init(void)
 	AuthInit();
 	OutboundInit();
 	WindowCurrentInit();
+	SourcesInit();
 	WorkerInit();
 	MarkGUCPrefixReserved("streamflow");
 }

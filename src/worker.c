@@ -37,6 +37,7 @@
 #include "hub.h"
 #include "outbound.h"
 #include "window_engine.h"
+#include "source.h"
 #include "worker.h"
 #include "worker_args.h"
 #include "worker_requests.h"
@@ -198,6 +199,7 @@ StreamflowWorkerMain(Datum main_arg)
 	OutboundStart(lws_ctx);
 	WindowsStart();
 	SseWatchStart(&uv_loop);
+	SourcesStart(lws_ctx);
 
 	events = CreateWaitEventSet(TopMemoryContext, 3);
 	AddWaitEventToSet(events, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -233,12 +235,13 @@ StreamflowWorkerMain(Datum main_arg)
 		RequestsProcess(WorkerRoutes, loop_context);
 		OutboundProcess();
 		WindowsProcess();
+		SourcesProcess();
 		HubProcess(loop_context);
 		uv_run(&uv_loop, UV_RUN_NOWAIT);
 		if (RequestsPending() || HubPending())
 			continue;
 
-		timeout = HubWaitTimeout(WindowsTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop))));
+		timeout = HubWaitTimeout(SourcesTimeout(WindowsTimeout(OutboundTimeout(uv_backend_timeout(&uv_loop)))));
 		if (lws_vh == NULL && worker_port != 0)
 			timeout = (timeout < 0 || timeout > WORKER_LISTEN_RETRY_MS)
 				? WORKER_LISTEN_RETRY_MS : timeout;

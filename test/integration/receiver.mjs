@@ -86,20 +86,26 @@ export async function until(what, check, ms = 20000) {
   }
 }
 
-// An HTTPS server on loopback with a fresh self-signed certificate (trusted
-// by nobody); resolves with its url, what reached it and close().
-export async function startUntrustedTls() {
+// A fresh self-signed certificate for 127.0.0.1 (trusted by nobody): {key, cert}.
+export async function selfSignedCert() {
   const { execFileSync } = await import('node:child_process');
   const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const https = await import('node:https');
   const dir = mkdtempSync(`${tmpdir()}/sf-tls-`);
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1',
     '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '1'], { stdio: 'ignore' });
-  const requests = [];
-  const server = https.createServer({ key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) },
-    (req, res) => { requests.push(req.url); res.writeHead(200); res.end('ok'); });
+  const pair = { key: readFileSync(`${dir}/key.pem`), cert: readFileSync(`${dir}/cert.pem`) };
   rmSync(dir, { recursive: true });
+  return pair;
+}
+
+// An HTTPS server on loopback with a fresh self-signed certificate (trusted
+// by nobody); resolves with its url, what reached it and close().
+export async function startUntrustedTls() {
+  const https = await import('node:https');
+  const requests = [];
+  const server = https.createServer(await selfSignedCert(),
+    (req, res) => { requests.push(req.url); res.writeHead(200); res.end('ok'); });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `https://127.0.0.1:${server.address().port}/hook`,
