@@ -107,7 +107,7 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		result->rejected++;
 	}
 
-	result->stored = StoreFrames(head->id, valid, nvalid);
+	result->stored = StoreFrames(head->id, valid, nvalid, n == 1 ? &result->row : NULL);
 	for (i = 0; i < nvalid; i++)
 	{
 		Frame	   *f = valid[i];
@@ -146,7 +146,6 @@ streamflow_ingest(PG_FUNCTION_ARGS)
 	Frame	   *frames[1] = {&frame};
 	StreamHead	head;
 	IngestResult result;
-	HeapTuple	tuple;
 	Datum		row;
 
 	if (PG_ARGISNULL(0))
@@ -164,8 +163,14 @@ streamflow_ingest(PG_FUNCTION_ARGS)
 	SPI_connect();
 	LockStreamHead(stream, &head);
 	IngestFrames(&head, frames, 1, ON_ERROR_RAISE, "sql", &result);
-	tuple = FetchFrame(head.id, frame.sequence);
-	row = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
+	row = result.row;
+	if (row == (Datum) 0)
+	{
+		/* an idempotent duplicate: the frame stored earlier comes back */
+		HeapTuple	tuple = FetchFrame(head.id, frame.sequence);
+
+		row = PointerGetDatum(SPI_returntuple(tuple, SPI_tuptable->tupdesc));
+	}
 	SPI_finish();
 	PG_RETURN_DATUM(row);
 }
