@@ -161,7 +161,11 @@ streamflow_ingest(PG_FUNCTION_ARGS)
 	frame.metadata = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
 
 	SPI_connect();
-	LockStreamHead(stream, &head);
+	/* one frame, stored or refused with an error: the lock writes the head too */
+	if (frame.has_sequence)
+		LockStreamHead(stream, &head);
+	else
+		LockStreamHeadReserving(stream, 1, &head);
 	IngestFrames(&head, frames, 1, ON_ERROR_RAISE, "sql", &result);
 	row = result.row;
 	if (row == (Datum) 0)
@@ -204,6 +208,21 @@ FramesFromArray(Jsonb *array, int *n)
 	return frames;
 }
 
+/*
+ * Whether any frame brings its own sequence (it may be a duplicate, so the
+ * call may store fewer frames than it was given).
+ */
+static bool
+AnySequenceGiven(Frame **frames, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (frames[i]->has_sequence)
+			return true;
+	return false;
+}
+
 /* SQL: ingest_batch(stream, frames, on_error) returns (ingested, duplicates, rejected, first_sequence, last_sequence) */
 Datum
 streamflow_ingest_batch(PG_FUNCTION_ARGS)
@@ -231,7 +250,10 @@ streamflow_ingest_batch(PG_FUNCTION_ARGS)
 	frames = FramesFromArray(array, &n);
 
 	SPI_connect();
-	LockStreamHead(stream, &head);
+	if (on_error == ON_ERROR_RAISE && n > 0 && !AnySequenceGiven(frames, n))
+		LockStreamHeadReserving(stream, n, &head);
+	else
+		LockStreamHead(stream, &head);
 	IngestFrames(&head, frames, n, on_error, "sql", &result);
 	SPI_finish();
 
