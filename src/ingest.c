@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <malloc.h>
+
 #include "access/htup_details.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -45,6 +47,29 @@ ParseOnError(const char *s)
 }
 
 /*
+ * Lets this backend keep the memory its transactions free (once per
+ * backend).  glibc hands freed blocks above its mmap threshold (128 kB,
+ * then dynamic) back to the kernel and trims the heap top, so every ingest
+ * transaction page-faults its working set in afresh: about a fifth of the
+ * CPU time of a 100-frame ingest_batch with schema and bindings.  Blocks of
+ * up to 8 MB (AllocSet's largest) now come from the heap, and up to 8 MB of
+ * free heap is kept for the next transaction.
+ */
+static void
+KeepTransactionMemory(void)
+{
+	static bool done = false;
+
+	if (done)
+		return;
+	done = true;
+#ifdef M_MMAP_THRESHOLD
+	(void) mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
+	(void) mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+#endif
+}
+
+/*
  * Runs frames through the rules and the stream's pipeline (bindings, then
  * data_schema), stores the valid ones, queues the stored ones for the bus and
  * updates the stream's head.  Frames already carry the violations found while
@@ -62,6 +87,7 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 	WindowAggregate *added = NULL;
 	HTAB	   *seen = NULL;
 
+	KeepTransactionMemory();
 	memset(result, 0, sizeof(IngestResult));
 	if (pipeline->has_windows)
 	{
