@@ -19,7 +19,7 @@
 //    delivering server spent: the 'streamflow http' worker, or the relay's
 //    node process plus the PostgreSQL backend that feeds its LISTEN.
 //  - idle: private RSS (RssAnon) of the worker and of the relay idle and with
-//    IDLE idle WebSocket connections.
+//    IDLE idle WebSocket connections to a stream of default configuration.
 // Prints one line per run, writes BENCH_OUT ({records, tables, goals}, read
 // by scripts/bench_report.mjs) when set.
 import pg from 'pg';
@@ -77,11 +77,12 @@ function startRelay() {
   });
 }
 
-// A fresh stream's id.
-async function newStream(db) {
+// A fresh stream's id; deep (per-subscriber queues of 100,000 frames, so no
+// run drops frames) or with the default configuration.
+async function newStream(db, { deep = true } = {}) {
   const id = `bench_${process.pid}_${Date.now()}`;
-  await db.query('SELECT streamflow.create_stream($1::jsonb)',
-    [JSON.stringify({ id, name: id, backpressure: { max_queue_size: 100000 } })]);
+  const config = deep ? { backpressure: { max_queue_size: 100000 } } : {};
+  await db.query('SELECT streamflow.create_stream($1::jsonb)', [JSON.stringify({ id, name: id, ...config })]);
   return id;
 }
 
@@ -198,7 +199,7 @@ async function fanoutRun(db, variant, n, serverPids) {
 
 // n idle WebSocket subscribers of one stream; the server's RSS before and after.
 async function idleRun(db, variant, n, pid) {
-  const id = await newStream(db);
+  const id = await newStream(db, { deep: false });
   const before = rss(pid);
   const subs = [];
   let failed = 0;
@@ -311,9 +312,10 @@ if (!w) throw new Error("no 'streamflow http' worker is running");
 const relay = await startRelay();
 console.log(`worker pid ${w.pid}, relay pid ${relay.pid} (its LISTEN backend ${relay.backendPid}); ${reps} repetitions`);
 try {
+  // idle first: the memory figures of a worker that has not delivered yet
+  if (modes.includes('idle')) await idle(db, w.pid, relay);
   if (modes.includes('latency')) await latency([db, writer2]);
   if (modes.includes('fanout')) await fanout(db, w.pid, relay);
-  if (modes.includes('idle')) await idle(db, w.pid, relay);
 } finally {
   relay.proc.removeAllListeners('exit');
   relay.proc.kill();
