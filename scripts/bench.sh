@@ -97,7 +97,8 @@ has_section() { [[ ",$sections," == *",$1,"* ]]; }
 # keeps every output line that is a JSON object under "clients"."NAME"."lines"
 # and merges BENCH_OUT's object there; a "records" array (lib.sh's record
 # fields) gets medians and ratios like the shell benchmarks', a "goals" array
-# ({goal, case, target, measured, met}) is listed with the others.  A failing
+# ({goal, case, target, measured, met}) is listed with the others, a "tables"
+# array ({title, columns, rows}) is printed and rendered into README.  A failing
 # client is reported and the others still run.
 run_clients() {
 	local f name cmd

@@ -22,7 +22,7 @@ const GOALS = [
 ];
 
 // Workloads in the order the summary and README list them (others after, as found).
-const WORKLOAD_ORDER = ['ingest', 'pipeline', 'bus', 'outbound'];
+const WORKLOAD_ORDER = ['ingest', 'pipeline', 'bus', 'fanout', 'outbound'];
 
 // Median of an array of numbers (null when empty).
 function median(xs) {
@@ -135,23 +135,6 @@ function goals(summary, clients) {
   for (const [name, c] of Object.entries(clients)) {
     for (const g of c.goals || []) out.push({ ...g, client: name });
   }
-  return out.concat(liveGoals(clients.live_bench?.lines ?? []));
-}
-
-// The issue's goals on live_bench.mjs's lines (the Node relay baseline for
-// fan-out is not measured yet, so that goal is not evaluated).
-function liveGoals(lines) {
-  const out = [];
-  for (const l of lines) {
-    if (l.mode === 'latency' && l.target_rate === 10000 && Number.isFinite(l.p99_ms)) {
-      out.push({ goal: 'commit -> WebSocket p99 <= 10 ms at 10k frames/s', case: `${l.achieved_rate} frames/s`,
-        target: '<= 10', measured: l.p99_ms, met: l.p99_ms <= 10 });
-    }
-    if (l.mode === 'idle' && Number.isFinite(l.kb_per_connection)) {
-      out.push({ goal: '<= 16 KB per idle WebSocket connection (worker RSS)', case: `${l.connections} connections`,
-        target: '<= 16', measured: l.kb_per_connection, met: l.kb_per_connection <= 16 });
-    }
-  }
   return out;
 }
 
@@ -162,6 +145,12 @@ function printSummary(res) {
     for (const v of c.variants) {
       const cpu = v.frames_per_cpu_s ? `${String(v.frames_per_cpu_s).padStart(9)} /CPU-s  x${(v.ratio_per_cpu ?? 0).toFixed(2)}` : '';
       console.log(`  ${v.variant.padEnd(26)} ${String(v.frames_per_s).padStart(9)} frames/s  x${(v.ratio ?? 0).toFixed(2)}   ${cpu}`);
+    }
+  }
+  for (const [name, c] of Object.entries(res.clients)) {
+    for (const t of c.tables ?? []) {
+      console.log(`${name}: ${t.title}`);
+      for (const row of t.rows) console.log(`  ${row.map((x, i) => `${t.columns[i]} ${x}`).join(', ')}`);
     }
   }
   if (res.goals.length) console.log('\ngoals:');
@@ -198,6 +187,10 @@ function markdown(res) {
     }
   }
   for (const [name, c] of Object.entries(res.clients ?? {})) {
+    for (const t of c.tables ?? []) {
+      lines.push('', `**${name}**: ${t.title}`, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);
+      for (const row of t.rows) lines.push(`| ${row.join(' | ')} |`);
+    }
     if (!c.lines?.length) continue;
     lines.push('', `**${name}** (one line per run)`, '');
     for (const l of c.lines) lines.push(`- ${Object.entries(l).map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -16,7 +16,8 @@
  * The same queue feeds the commit ring (commit_ring.c) when a worker reads
  * it, whether or not streamflow.notify is on: at pre-commit each frame's
  * message (seed 000's structure) is rendered, and at commit the messages are
- * copied into the ring.
+ * copied into the ring.  A queued frame keeps its payload as JSON text,
+ * rendered once when queued, which both the NOTIFY and the ring message use.
  */
 #include "postgres.h"
 
@@ -43,10 +44,8 @@ typedef struct PendingFrame
 	int64		sequence;
 	int32		latency_ms;
 	const char *status;
-	Jsonb	   *payload;		/* copied; turned into a message only if sent */
-	char	   *payload_text;	/* payload as JSON text, rendered once at
-								 * pre-commit for NOTIFY and the ring; NULL
-								 * until then */
+	char	   *payload_text;	/* payload as JSON text, rendered once when
+								 * queued, for NOTIFY and the ring */
 	int			payload_len;
 	Jsonb	   *metadata;		/* copied; NULL when none */
 	TimestampTz created_at;		/* the transaction's start, as frames.created_at */
@@ -83,22 +82,15 @@ BusInit(void)
 	RegisterSubXactCallback(BusSubXactCallback, NULL);
 }
 
-/* The frame's payload as JSON text, rendered on first use (TopTransactionContext). */
-static const char *
-PayloadText(PendingFrame *frame)
+/* An empty StringInfo with room for about size bytes (one allocation, no regrowth). */
+static void
+InitStringInfoFor(StringInfo buf, int size)
 {
-	if (frame->payload_text == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		StringInfoData buf;
-
-		initStringInfo(&buf);
-		JsonbToCString(&buf, &frame->payload->root, VARSIZE(frame->payload));
-		frame->payload_text = buf.data;
-		frame->payload_len = buf.len;
-		MemoryContextSwitchTo(old);
-	}
-	return frame->payload_text;
+	buf->maxlen = Max(size, 64);
+	buf->data = palloc(buf->maxlen);
+	buf->len = 0;
+	buf->cursor = 0;
+	buf->data[0] = '\0';
 }
 
 /* The announcement of one frame, or its reference when too large. */
@@ -108,14 +100,13 @@ BuildMessage(PendingFrame *frame)
 	StringInfoData buf;
 	int			head_len;
 
-	initStringInfo(&buf);
+	InitStringInfoFor(&buf, frame->payload_len + strlen(frame->stream_id) + 128);
 	appendStringInfoString(&buf, "{\"stream_id\": ");
 	escape_json(&buf, frame->stream_id);
 	appendStringInfo(&buf, ", \"sequence\": " INT64_FORMAT ", \"status\": \"%s\", \"latency_ms\": %d",
 					 frame->sequence, frame->status, frame->latency_ms);
 	head_len = buf.len;
 	appendStringInfoString(&buf, ", \"payload\": ");
-	PayloadText(frame);
 	appendBinaryStringInfo(&buf, frame->payload_text, frame->payload_len);
 	appendStringInfoChar(&buf, '}');
 	if (buf.len >= BUS_PAYLOAD_LIMIT)
@@ -133,6 +124,7 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 {
 	MemoryContext old;
 	PendingFrame *p;
+	StringInfoData text;
 
 	if (!bus_notify && !CommitRingActive())
 		return;
@@ -149,10 +141,11 @@ BusQueueFrame(const char *stream_id, const Frame *frame)
 	p->sequence = frame->sequence;
 	p->latency_ms = frame->latency_ms;
 	p->status = pstrdup(frame->status);
-	p->payload_text = NULL;
-	p->payload_len = 0;
-	p->payload = palloc(VARSIZE(frame->payload));
-	memcpy(p->payload, frame->payload, VARSIZE(frame->payload));
+	/* the payload's text is all the bus needs: render it now instead of copying the jsonb */
+	InitStringInfoFor(&text, VARSIZE(frame->payload) + 64);
+	JsonbToCString(&text, &frame->payload->root, VARSIZE(frame->payload));
+	p->payload_text = text.data;
+	p->payload_len = text.len;
 	p->metadata = NULL;
 	if (frame->metadata)
 	{
@@ -231,34 +224,25 @@ StageForRing(void)
 	StringInfoData buf;
 	int			i;
 
-	int		   *start = palloc(sizeof(int) * npending);
-
-	/* every message one after the other in buf (no copy each); too large: none */
 	staged = palloc(sizeof(RingEntry) * npending);
-	initStringInfo(&buf);
 	for (i = 0; i < npending; i++)
 	{
 		PendingFrame *p = &pending[i];
+		RingEntry  *e = &staged[i];
 
-		start[i] = buf.len;
-		PayloadText(p);
+		/* rendered in place: the message is kept as it is, not copied again */
+		InitStringInfoFor(&buf, p->payload_len + strlen(p->stream_id) + 256 +
+						  (p->metadata ? VARSIZE(p->metadata) * 2 : 0));
 		RenderFrameMessageText(&buf, p->stream_id, p->sequence, p->created_at,
 							   p->payload_text, p->payload_len, p->metadata,
 							   p->status, p->latency_ms);
-		staged[i].stream_id = p->stream_id;
-		staged[i].sequence = p->sequence;
-		staged[i].message_len = buf.len - start[i];
-		if (staged[i].message_len > max_message)
-		{
-			buf.len = start[i];
-			buf.data[buf.len] = '\0';
-			start[i] = -1;
-			staged[i].message_len = 0;
-		}
+		e->stream_id = p->stream_id;
+		e->sequence = p->sequence;
+		e->message = buf.len <= max_message ? buf.data : NULL;
+		e->message_len = e->message ? buf.len : 0;
+		if (e->message == NULL)
+			pfree(buf.data);
 	}
-	/* buf no longer moves: point at the messages (freed with the transaction) */
-	for (i = 0; i < npending; i++)
-		staged[i].message = start[i] < 0 ? NULL : buf.data + start[i];
 	nstaged = npending;
 	MemoryContextSwitchTo(old);
 }

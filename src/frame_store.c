@@ -20,6 +20,7 @@
 #include "violations.h"
 
 static SPIPlanPtr insert_plan;
+static SPIPlanPtr insert_row_plan;
 static SPIPlanPtr fetch_plan;
 static SPIPlanPtr error_plan;
 static SPIPlanPtr dead_letter_plan;
@@ -27,10 +28,12 @@ static SPIPlanPtr dead_letter_plan;
 /*
  * Inserts frames[0..n-1] (sequences assigned) in one statement and sets each
  * frame's stored flag: false for a (stream, sequence) already stored.
- * Returns how many were stored.
+ * Returns how many were stored.  With row set and n == 1, *row is the stored
+ * frame as a streamflow.frames row datum in the caller's (upper) context, or
+ * 0 when it was a duplicate: ingest() returns it without reading it back.
  */
 int
-StoreFrames(const char *stream_id, Frame **frames, int n)
+StoreFrames(const char *stream_id, Frame **frames, int n, Datum *row_out)
 {
 	Oid			argtypes[6] = {TEXTOID, INT8ARRAYOID, JSONBARRAYOID, INT4ARRAYOID,
 	TEXTARRAYOID, JSONBARRAYOID};
@@ -44,8 +47,11 @@ StoreFrames(const char *stream_id, Frame **frames, int n)
 	SPIPlanPtr	plan;
 	uint64		row = 0;
 	bool		isnull;
+	int			seq_col;
 	int			i;
 
+	if (row_out)
+		*row_out = (Datum) 0;
 	if (n == 0)
 		return 0;
 	for (i = 0; i < n; i++)
@@ -64,22 +70,36 @@ StoreFrames(const char *stream_id, Frame **frames, int n)
 	args[4] = SPIArray(statuses, NULL, n, TEXTOID);
 	args[5] = SPIArray(metas, metanulls, n, JSONBOID);
 
-	plan = KeptPlan(&insert_plan,
-					  "INSERT INTO streamflow.frames"
-					  " (stream_id, sequence, payload, latency_ms, status, metadata)"
-					  " SELECT $1, u.s, u.p, u.l, u.st, u.m"
-					  " FROM unnest($2, $3, $4, $5, $6) AS u(s, p, l, st, m)"
-					  " ON CONFLICT (stream_id, sequence) DO NOTHING"
-					  " RETURNING sequence",
-					  6, argtypes);
+	if (row_out && n == 1)
+		plan = KeptPlan(&insert_row_plan,
+						"INSERT INTO streamflow.frames"
+						" (stream_id, sequence, payload, latency_ms, status, metadata)"
+						" SELECT $1, u.s, u.p, u.l, u.st, u.m"
+						" FROM unnest($2, $3, $4, $5, $6) AS u(s, p, l, st, m)"
+						" ON CONFLICT (stream_id, sequence) DO NOTHING"
+						" RETURNING *",
+						6, argtypes);
+	else
+		plan = KeptPlan(&insert_plan,
+						"INSERT INTO streamflow.frames"
+						" (stream_id, sequence, payload, latency_ms, status, metadata)"
+						" SELECT $1, u.s, u.p, u.l, u.st, u.m"
+						" FROM unnest($2, $3, $4, $5, $6) AS u(s, p, l, st, m)"
+						" ON CONFLICT (stream_id, sequence) DO NOTHING"
+						" RETURNING sequence",
+						6, argtypes);
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not store frames of stream \"%s\"", stream_id);
+	if (row_out)
+		*row_out = n == 1 && SPI_processed == 1 ?
+			PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc)) : (Datum) 0;
+	seq_col = SPI_fnumber(SPI_tuptable->tupdesc, "sequence");
 
 	/* RETURNING lists stored rows in input order; the first of equal sequences wins */
 	for (i = 0; i < n; i++)
 	{
 		frames[i]->stored = row < SPI_processed &&
-			DatumGetInt64(SPIValue(row, 1, &isnull)) == frames[i]->sequence;
+			DatumGetInt64(SPIValue(row, seq_col, &isnull)) == frames[i]->sequence;
 		if (frames[i]->stored)
 			row++;
 	}

@@ -9,7 +9,7 @@
 
 #include "frame.h"
 
-extern int	StoreFrames(const char *stream_id, Frame **frames, int n);
+extern int	StoreFrames(const char *stream_id, Frame **frames, int n, Datum *row);
 extern void MarkStoredDuplicates(const char *stream_id, Frame **frames, int n);
 extern HeapTuple FetchFrame(const char *stream_id, int64 sequence);
 extern void RecordRejection(const char *stream_id, const char *source, Frame *frame,

@@ -21,6 +21,8 @@ typedef struct IngestResult
 	int			rejected;
 	int64		first_sequence; /* of the stored frames; 0 when none */
 	int64		last_sequence;
+	Datum		row;			/* one frame stored: it as a streamflow.frames
+								 * row datum (caller's context); else 0 */
 } IngestResult;
 
 extern void IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,

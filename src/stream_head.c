@@ -20,6 +20,7 @@ PG_FUNCTION_INFO_V1(streamflow_stream_id);
 
 static SPIPlanPtr resolve_plan;
 static SPIPlanPtr lock_plan;
+static SPIPlanPtr reserve_plan;
 static SPIPlanPtr update_plan;
 static SPIPlanPtr activate_plan;
 
@@ -68,6 +69,29 @@ streamflow_stream_id(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(result);
 }
 
+/* Fills head from the lock statement's row; raises 42704 when none, 55000 when paused. */
+static void
+ReadStreamHead(const char *stream, int64 reserved, StreamHead *head)
+{
+	bool		isnull;
+
+	if (SPI_processed == 0)
+		NoSuchStream(stream);
+	head->reserved = reserved;
+	head->id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	head->status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	head->sla_ms = DatumGetInt32(SPIValue(0, 3, &isnull));
+	head->last_sequence = DatumGetInt64(SPIValue(0, 4, &isnull));
+	head->config_version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	if (strcmp(head->status, "paused") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("stream \"%s\" is paused", head->id),
+				 errdetail("Frames are not accepted while a stream is paused."),
+				 errhint("Resume it with SELECT streamflow.update_stream('%s', '{\"status\": \"active\"}').",
+						 head->id)));
+}
+
 /*
  * Finds the stream (by id or name), locks its head row until the transaction
  * ends, and fills head.  Raises 42704 when missing, 55000 when paused.
@@ -85,29 +109,55 @@ LockStreamHead(const char *stream, StreamHead *head)
 								  " WHERE s.id = $1 OR s.name = $1"
 								  " FOR NO KEY UPDATE OF h",
 								  1, argtypes);
-	bool		isnull;
 
 	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not lock stream \"%s\"", stream);
-	if (SPI_processed == 0)
-		NoSuchStream(stream);
-	head->id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	head->status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	head->sla_ms = DatumGetInt32(SPIValue(0, 3, &isnull));
-	head->last_sequence = DatumGetInt64(SPIValue(0, 4, &isnull));
-	head->config_version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-	if (strcmp(head->status, "paused") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("stream \"%s\" is paused", head->id),
-				 errdetail("Frames are not accepted while a stream is paused."),
-				 errhint("Resume it with SELECT streamflow.update_stream('%s', '{\"status\": \"active\"}').",
-						 head->id)));
+	ReadStreamHead(stream, 0, head);
 }
 
 /*
- * Writes the head back: the new last sequence and the counters of this call.
- * The first stored frame turns an inactive stream active.
+ * LockStreamHead for a call that stores all n frames or fails (on_error
+ * raise, every sequence assigned by the server): the same statement writes
+ * the head as if the n frames were stored (sequences, frames_received, last
+ * data time), so UpdateStreamHead has nothing left to write when they are:
+ * one statement instead of two.  head->last_sequence is the value before the
+ * n frames.  A stream with fewer than n sequences left is locked as
+ * LockStreamHead does (AssignFrame then refuses what does not fit).
+ */
+void
+LockStreamHeadReserving(const char *stream, int64 n, StreamHead *head)
+{
+	Oid			argtypes[2] = {TEXTOID, INT8OID};
+	Datum		args[2] = {CStringGetTextDatum(stream), Int64GetDatum(n)};
+	SPIPlanPtr	plan = KeptPlan(&reserve_plan,
+								  "UPDATE streamflow.stream_state h SET"
+								  " last_sequence = h.last_sequence + $2,"
+								  " frames_received = h.frames_received + $2,"
+								  " last_data_received_at = now()"
+								  " FROM streamflow.streams s"
+								  " WHERE h.stream_id = s.id AND (s.id = $1 OR s.name = $1)"
+								  " AND h.last_sequence <= 9223372036854775807 - $2"
+								  " RETURNING s.id, s.status, s.sla_ms, h.last_sequence - $2,"
+								  " s.xmin::text || '/' || s.ctid::text",
+								  2, argtypes);
+
+	Assert(n > 0);
+	if (SPI_execute_plan(plan, args, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not lock stream \"%s\"", stream);
+	if (SPI_processed == 0)
+	{
+		/* no such stream, or too few sequences left: the plain lock says which */
+		LockStreamHead(stream, head);
+		return;
+	}
+	ReadStreamHead(stream, n, head);
+}
+
+/*
+ * Writes the head back: the new last sequence and the counters of this call
+ * (less what LockStreamHeadReserving counted already: nothing is left to
+ * write when the call stored the frames it reserved).  The first stored frame
+ * turns an inactive stream active.
  */
 void
 UpdateStreamHead(StreamHead *head, int64 received, int64 duplicates, int64 rejected)
@@ -127,10 +177,11 @@ UpdateStreamHead(StreamHead *head, int64 received, int64 duplicates, int64 rejec
 
 	args[0] = CStringGetTextDatum(head->id);
 	args[1] = Int64GetDatum(head->last_sequence);
-	args[2] = Int64GetDatum(received);
+	args[2] = Int64GetDatum(received - head->reserved);
 	args[3] = Int64GetDatum(duplicates);
 	args[4] = Int64GetDatum(rejected);
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
+	if ((received != head->reserved || duplicates != 0 || rejected != 0) &&
+		SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update the head of stream \"%s\"", head->id);
 
 	if (received > 0 && strcmp(head->status, "inactive") == 0)

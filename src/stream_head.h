@@ -13,10 +13,13 @@ typedef struct StreamHead
 	int32		sla_ms;			/* 0 when the stream has no SLA */
 	int64		last_sequence;	/* highest sequence ever stored */
 	char	   *config_version; /* changes whenever the stream's row does */
+	int64		reserved;		/* frames already counted in the head row by
+								 * LockStreamHeadReserving; 0 otherwise */
 } StreamHead;
 
 extern char *ResolveStreamId(const char *stream);
 extern void LockStreamHead(const char *stream, StreamHead *head);
+extern void LockStreamHeadReserving(const char *stream, int64 n, StreamHead *head);
 extern void UpdateStreamHead(StreamHead *head, int64 received, int64 duplicates,
 							 int64 rejected);
 
