@@ -1061,12 +1061,13 @@ CREATE TABLE @extschema@.windows (
 	skipped_values bigint NOT NULL DEFAULT 0,
 	groups_over_cap bigint NOT NULL DEFAULT 0,
 	future_frames bigint NOT NULL DEFAULT 0,
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	replay_after_sequence bigint NOT NULL DEFAULT 0
 );
 CREATE INDEX windows_stream_idx ON @extschema@.windows (stream_id);
 
 COMMENT ON TABLE @extschema@.windows IS
-'Windows made by create_window().  config is normalised (durations in milliseconds, paths as "$.a.b").  closed_through is the end of the last window whose results are written (windows ending at or before it are never computed again); frames, late_frames (dropped: their earliest window had closed), skipped_values (values an aggregate could not take: missing, or not a number) groups_over_cap (frames of groups beyond max_groups) and future_frames (refused: an event time more than size + grace + 1 minute ahead of the wall clock) are written by the worker with each close.  Dropping the window''s stream or its derived stream drops the window.';
+'Windows made by create_window().  config is normalised (durations in milliseconds, paths as "$.a.b").  closed_through is the end of the last window whose results are written (windows ending at or before it are never computed again); frames, late_frames (dropped: their earliest window had closed), skipped_values (values an aggregate could not take: missing, or not a number) groups_over_cap (frames of groups beyond max_groups) and future_frames (refused: an event time more than size + grace + 1 minute ahead of the wall clock) are written by the worker with each close.  replay_after_sequence: every frame of the stream with a sequence at or below it is in a closed window or was dropped, so a worker rebuilding or resyncing the window reads only the frames after it (create_window sets it to the stream''s last sequence; each close advances it to just below the lowest sequence an open window holds).  Dropping the window''s stream or its derived stream drops the window.';
 
 -- One row per closed window and group: what the derived stream publishes.
 CREATE TABLE @extschema@.window_results (

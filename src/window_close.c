@@ -279,13 +279,16 @@ RecordOverCap(Window *w)
 		elog(ERROR, "could not record window \"%s\"'s groups over max_groups", w->name);
 }
 
-/* Moves the window's row to closed_through = batch->through, adding the counters. */
+/*
+ * Moves the window's row to closed_through = batch->through, adding the
+ * counters, and its replay bound past the frames of the windows now closed.
+ */
 static void
 AdvanceWindowRow(Window *w, CloseBatch *batch)
 {
-	Oid			types[8] = {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
-	TIMESTAMPTZOID, INT8OID};
-	Datum		args[8];
+	Oid			types[9] = {TEXTOID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
+	TIMESTAMPTZOID, INT8OID, INT8OID};
+	Datum		args[9];
 
 	args[0] = CStringGetTextDatum(w->name);
 	args[1] = TimestampTzGetDatum(batch->through);
@@ -295,13 +298,15 @@ AdvanceWindowRow(Window *w, CloseBatch *batch)
 	args[5] = Int64GetDatum(batch->over_cap);
 	args[6] = TimestampTzGetDatum(w->created_at);
 	args[7] = Int64GetDatum(batch->future);
+	args[8] = Int64GetDatum(WindowReplayAfter(w, batch->through));
 	if (SPI_execute_plan(KeptPlan(&update_plan,
 								  "UPDATE streamflow.windows SET closed_through = greatest(closed_through, $2),"
 								  " frames = frames + $3, late_frames = late_frames + $4,"
 								  " skipped_values = skipped_values + $5, groups_over_cap = groups_over_cap + $6,"
-								  " future_frames = future_frames + $8"
+								  " future_frames = future_frames + $8,"
+								  " replay_after_sequence = greatest(replay_after_sequence, $9)"
 								  " WHERE name = $1 AND created_at = $7",
-								  8, types), args, NULL, false, 0) != SPI_OK_UPDATE)
+								  9, types), args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update window \"%s\"", w->name);
 }
 

@@ -112,7 +112,7 @@ WindowsRingFrame(const RingEntry *entry)
 			w->resync = true;
 			continue;
 		}
-		WindowApplyFrame(w, payload, created_at, true);
+		WindowApplyFrame(w, entry->sequence, payload, created_at, true);
 		w->last_seq = entry->sequence;
 	}
 	MemoryContextSwitchTo(old);
@@ -256,6 +256,8 @@ WindowsTransaction(bool reload)
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		WorkerStatementTimeoutStop();
+		/* the windows' reads and writes reach pg_stat (and autovacuum) */
+		pgstat_report_stat(false);
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
 	PG_CATCH();
@@ -328,8 +330,8 @@ ReloadWindows(void)
 		elog(ERROR, "could not look for streamflow.windows");
 	if (!DatumGetBool(SPIValue(0, 1, &isnull)))
 		return;
-	if (SPI_execute("SELECT name, stream_id, derived_stream_id, config, closed_through, created_at"
-					" FROM streamflow.windows", true, 0) != SPI_OK_SELECT)
+	if (SPI_execute("SELECT name, stream_id, derived_stream_id, config, closed_through, created_at,"
+					" replay_after_sequence FROM streamflow.windows", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read streamflow.windows");
 	for (Window *w = windows; w; w = w->next)
 		w->seen = false;
@@ -437,6 +439,7 @@ LoadWindow(HeapTuple tuple, TupleDesc desc)
 		: DatumGetTimestampTz(closed);
 	w->stored_through = w->closed_through;
 	w->created_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 6, &isnull));
+	w->replay_after = DatumGetInt64(SPI_getbinval(tuple, desc, 7, &isnull));
 	w->groups = WindowGroupsCreate(cxt);
 	w->resync = true;
 	/* at worker start a crash rebuild: frames already judged are not counted again */

@@ -54,12 +54,13 @@ WindowGroupsCreate(MemoryContext cxt)
 }
 
 /*
- * Adds one frame to its pane of w, or counts it late (its earliest window
- * has closed), too far ahead, unreadable (no time: a skipped value) or over
- * the group cap.
+ * Adds frame seq to its pane of w (which notes its lowest sequence), or
+ * counts it late (its earliest window has closed), too far ahead,
+ * unreadable (no time: a skipped value) or over the group cap.
  */
 void
-WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_late)
+WindowApplyFrame(Window *w, int64 seq, Jsonb *payload, TimestampTz created_at,
+				 bool count_late)
 {
 	TimestampTz t;
 	TimestampTz start;
@@ -75,8 +76,11 @@ WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_l
 		if (start + w->config.slide_ms * 1000 <= w->closed_through)
 			return;
 		g = FindGroup(w, payload, &over_cap);
-		if (g != NULL)
-			FindPane(w, g, start)->skipped++;
+		if (g == NULL)
+			return;
+		p = FindPane(w, g, start);
+		p->skipped++;
+		p->min_seq = Min(p->min_seq, seq);
 		return;
 	}
 	start = WindowPaneStart(&w->config, t);
@@ -105,6 +109,7 @@ WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_l
 	p = FindPane(w, g, start);
 	p->skipped += WindowAccAdd(&w->config, p->accs, payload);
 	p->frames++;
+	p->min_seq = Min(p->min_seq, seq);
 }
 
 /* Whether event time t lies more than size + grace + WINDOWS_FUTURE_MS ahead of now. */
@@ -210,6 +215,7 @@ FindPane(Window *w, WindowGroup *g, TimestampTz start)
 	memmove(&g->panes[i + 1], &g->panes[i], sizeof(Pane *) * (g->npanes - i));
 	p = MemoryContextAllocZero(w->cxt, offsetof(Pane, accs) + sizeof(WindowAcc) * w->config.naggs);
 	p->start = start;
+	p->min_seq = PG_INT64_MAX;
 	WindowAccInit(&w->config, p->accs);
 	g->panes[i] = p;
 	g->npanes++;
@@ -342,6 +348,27 @@ WindowFreeClosedPanes(Window *w)
 		(void) hash_search(w->groups, &g->key_text, HASH_REMOVE, NULL);
 		w->ngroups--;
 	}
+}
+
+/*
+ * The replay bound once w's windows ending up to through are closed: one
+ * below the lowest sequence held by a pane an open window still needs, or
+ * last_seq when none is held (window_replay.c says why it is safe).
+ */
+int64
+WindowReplayAfter(Window *w, TimestampTz through)
+{
+	HASH_SEQ_STATUS seq;
+	WindowGroup *g;
+	int64		size_us = w->config.size_ms * 1000;
+	int64		lowest = w->last_seq + 1;
+
+	hash_seq_init(&seq, w->groups);
+	while ((g = hash_seq_search(&seq)) != NULL)
+		for (int i = 0; i < g->npanes; i++)
+			if (g->panes[i]->start + size_us > through)
+				lowest = Min(lowest, g->panes[i]->min_seq);
+	return lowest - 1;
 }
 
 /*

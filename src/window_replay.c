@@ -12,6 +12,18 @@
  * open window, except frames whose transaction began more than size + grace
  * before the last closed window's end (event times far ahead of ingest, or
  * very long transactions).
+ *
+ * Either read starts after windows.replay_after_sequence too, so that it
+ * walks only the open windows' part of a long stream, not the whole stream
+ * (which could outlast streamflow.worker_statement_timeout on every retry).
+ * Every frame at or below that sequence is in a closed window or was
+ * dropped: create_window sets it to the stream's last sequence, and each
+ * close moves it (never back) to one below the lowest sequence a pane of an
+ * open window holds, or to the last sequence applied when none holds one
+ * (WindowReplayAfter).  That is safe because a stream's sequences commit in
+ * order (the stream head's row lock is held to the commit) and the window
+ * applies them in order: every frame above the bound is in an open pane or
+ * was not yet applied, and both are read again.
  */
 #include "postgres.h"
 
@@ -35,9 +47,10 @@ static TimestampTz ReplayFrom(Window *w);
 static void ApplyFetched(Window *w);
 
 /*
- * Reads the frames of w's stream after w->last_seq from the table (on the
- * first load only those created since closed_through - size - grace) and
- * applies them; ring entries up to the highest sequence seen are skipped.
+ * Reads the frames of w's stream after w->last_seq and w->replay_after from
+ * the table (on the first load only those created since closed_through -
+ * size - grace) and applies them; ring entries up to the highest sequence
+ * seen are skipped.
  */
 void
 WindowResync(Window *w)
@@ -50,7 +63,7 @@ WindowResync(Window *w)
 	/* first the head, then the frames up to it: later ones come by the ring */
 	upto = StreamHeadSequence(w->stream_id);
 	args[0] = CStringGetTextDatum(w->stream_id);
-	args[1] = Int64GetDatum(w->last_seq);
+	args[1] = Int64GetDatum(Max(w->last_seq, w->replay_after));
 	args[2] = Int64GetDatum(upto);
 	args[3] = TimestampTzGetDatum(ReplayFrom(w));
 	portal = SPI_cursor_open(NULL,
@@ -116,7 +129,7 @@ ApplyFetched(Window *w)
 		int64		seq = DatumGetInt64(SPIValue(i, 1, &isnull));
 		MemoryContext old = MemoryContextSwitchTo(window_frame_cxt);
 
-		WindowApplyFrame(w, DatumGetJsonbP(SPIValue(i, 2, &isnull)),
+		WindowApplyFrame(w, seq, DatumGetJsonbP(SPIValue(i, 2, &isnull)),
 						 DatumGetTimestampTz(SPIValue(i, 3, &isnull)), !w->replaying);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(window_frame_cxt);

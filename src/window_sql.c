@@ -117,7 +117,9 @@ CreateDerivedStream(const char *name, const char *source_id)
 
 /*
  * SQL: create_window(stream, name, config) returns streamflow.windows.
- * Windows ending at or before the pane holding now() are never computed.
+ * Windows ending at or before the pane holding now() are never computed;
+ * the stream's frames up to its last sequence are never read (the replay
+ * bound, window_replay.c).
  */
 Datum
 streamflow_create_window(PG_FUNCTION_ARGS)
@@ -144,8 +146,9 @@ streamflow_create_window(PG_FUNCTION_ARGS)
 	args[3] = JsonbPGetDatum(WindowConfigToJsonb(&config));
 	args[4] = TimestampTzGetDatum(WindowPaneStart(&config, GetCurrentTransactionStartTimestamp()));
 	if (SPI_execute_with_args("INSERT INTO streamflow.windows"
-							  " (name, stream_id, derived_stream_id, config, closed_through)"
-							  " VALUES ($1, $2, $3, $4, $5) RETURNING *",
+							  " (name, stream_id, derived_stream_id, config, closed_through, replay_after_sequence)"
+							  " VALUES ($1, $2, $3, $4, $5, coalesce((SELECT last_sequence"
+							  " FROM streamflow.stream_state WHERE stream_id = $2), 0)) RETURNING *",
 							  5, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not store window \"%s\"", name);

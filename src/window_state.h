@@ -28,6 +28,7 @@ typedef struct Pane
 	TimestampTz start;
 	int64		frames;
 	int64		skipped;		/* aggregate values skipped */
+	int64		min_seq;		/* lowest sequence added (PG_INT64_MAX: none) */
 	WindowAcc	accs[FLEXIBLE_ARRAY_MEMBER];
 } Pane;
 
@@ -57,6 +58,7 @@ typedef struct Window
 	TimestampTz closed_through; /* end of the last closed window */
 	TimestampTz stored_through; /* closed_through as the table has it */
 	int64		last_seq;		/* highest sequence of the stream applied */
+	int64		replay_after;	/* windows.replay_after_sequence as loaded */
 	bool		resync;			/* read frames > last_seq from the table first */
 	bool		replaying;		/* the first resync: late frames are not counted */
 	bool		seen;			/* found by the latest reload */
@@ -86,10 +88,12 @@ extern MemoryContext window_frame_cxt;
 
 /* window_panes.c */
 extern HTAB *WindowGroupsCreate(MemoryContext cxt);
-extern void WindowApplyFrame(Window *w, Jsonb *payload, TimestampTz created_at, bool count_late);
+extern void WindowApplyFrame(Window *w, int64 seq, Jsonb *payload, TimestampTz created_at,
+							 bool count_late);
 extern int	WindowCollectEnds(Window *w, TimestampTz after, TimestampTz upto, TimestampTz **ends);
 extern int64 WindowCombine(Window *w, WindowGroup *g, TimestampTz end, WindowAcc *accs);
 extern void WindowFreeClosedPanes(Window *w);
+extern int64 WindowReplayAfter(Window *w, TimestampTz through);
 extern void WindowRenderOpen(Window *w, StringInfo out);
 
 /* window_close.c */
