@@ -2,7 +2,7 @@
 // http' backend while a window is open.  The restarted worker rebuilds the
 // open window from streamflow.frames: results complete, none written twice.
 // Runs alone (scripts/test.sh): the worker is gone for a moment.
-import { test, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, freshStream } from './helpers.mjs';
 import { httpBase } from './live_clients.mjs';
@@ -12,6 +12,13 @@ import {
 
 const db = await connect();
 after(() => db.end());
+
+// On a cluster just started, the worker (which answers window_current) may not be up yet.
+before(async () => {
+  await waitFor(async () => {
+    try { return (await fetch(`${httpBase}/health`)).status === 200; } catch { return false; }
+  }, 30000, 'the worker to answer /health');
+});
 
 // Resolves once a new worker (not oldPid) answers /health.
 async function workerBack(oldPid) {
