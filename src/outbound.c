@@ -66,6 +66,7 @@
 #include "stream_stats.h"
 #include "webhook_in.h"
 #include "worker.h"
+#include "worker_xact.h"
 
 /* Longest stream id the wake-up set holds; longer ones always wake. */
 #define STREAM_KEY_LEN 128
@@ -144,6 +145,7 @@ static void Claim(void);
 static void ClaimRowArrived(const ClaimRow *row, void *arg);
 static void SaveCircuits(void);
 static void ForgetTransaction(void);
+static void OutboundWork(void *arg);
 static void CountOutcome(const Delivery *d, TimestampTz now);
 static void StartClaimed(void);
 static void StartReady(void);
@@ -427,62 +429,36 @@ OutboundTimeout(long timeout)
 static void
 OutboundTransaction(bool poll)
 {
-	MemoryContext loop_context = CurrentMemoryContext;
-
 	wake = false;
 	next_poll_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), outbound_poll_interval_ms);
-	PG_TRY();
+	if (!WorkerTransaction("streamflow outbound deliveries", "update its outbound deliveries",
+						   OUTBOUND_ERROR_PAUSE_MS, OutboundWork, &poll))
 	{
-		SetCurrentStatementStartTimestamp();
-		WorkerStatementTimeoutStart();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "streamflow outbound deliveries");
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-
-		/*
-		 * No wait for the WAL flush: an outcome lost in a crash only means
-		 * the frame is sent again, which at-least-once allows.
-		 */
-		(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
-								 GUC_ACTION_LOCAL, true, 0, false);
-		SaveCircuits();
-		RecordOutcomes();
-		if (poll)
-			ReloadDestinationStreams();
-		Claim();
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		WorkerStatementTimeoutStop();
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		WorkerStatementTimeoutStop();
-		MemoryContextSwitchTo(loop_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not update its outbound deliveries: %s",
-						edata->message),
-				 errdetail("It tries again in %d ms.", OUTBOUND_ERROR_PAUSE_MS)));
-		FreeErrorData(edata);
 		pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), OUTBOUND_ERROR_PAUSE_MS);
 		next_poll_at = pause_until;
 		ForgetTransaction();
-		MemoryContextSwitchTo(loop_context);
 		return;
 	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(loop_context);
 	StartClaimed();
+}
+
+/* Inside the transaction: circuits saved, outcomes recorded, reload, claims. */
+static void
+OutboundWork(void *arg)
+{
+	bool		poll = *(bool *) arg;
+
+	/*
+	 * No wait for the WAL flush: an outcome lost in a crash only means the
+	 * frame is sent again, which at-least-once allows.
+	 */
+	(void) set_config_option("synchronous_commit", "off", PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	SaveCircuits();
+	RecordOutcomes();
+	if (poll)
+		ReloadDestinationStreams();
+	Claim();
 }
 
 /* Remembers every circuit as it stands before a transaction records outcomes. */

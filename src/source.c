@@ -43,6 +43,7 @@
 #include "spi_util.h"
 #include "stream_stats.h"
 #include "worker.h"
+#include "worker_xact.h"
 
 /* Defaults when a stream leaves polling_interval_ms or batching out. */
 #define SOURCE_DEFAULT_INTERVAL_MS 5000
@@ -85,6 +86,7 @@ typedef struct SourceSaved
 } SourceSaved;
 
 static void SourcesTransaction(bool reload);
+static void SourcesWorkRun(void *arg);
 static void ReloadSources(void);
 static void SourceCommitted(Source *src, int taken, char *since, int next_ms);
 static void SourceStopClient(Source *src);
@@ -309,6 +311,18 @@ SourceMaxMessageBytes(void)
 	return worker_max_message_bytes;
 }
 
+/* One sources transaction: what it was asked, and each source's outcome. */
+typedef struct SourcesWork
+{
+	bool		reload;
+	int			n;				/* sources before the reload */
+	Source	  **done;			/* the sources ingested, NULL-terminated */
+	int		   *taken;
+	char	  **since;
+	int		   *next_ms;
+	SourceSaved *saved;			/* their state before, for a rollback */
+} SourcesWork;
+
 /*
  * One transaction: on a reload the streams with a source_url, then each
  * source's messages and failures.  A failure is logged and everything is
@@ -317,90 +331,60 @@ SourceMaxMessageBytes(void)
 static void
 SourcesTransaction(bool reload)
 {
-	MemoryContext loop_context = CurrentMemoryContext;
-	int			n = 0;
+	SourcesWork work = {reload};
 	Source	   *src;
-	Source	  **done;
-	int		   *taken;
-	char	  **since;
-	int		   *next_ms;
-	SourceSaved *saved;
 
 	for (src = sources; src; src = src->next)
-		n++;
+		work.n++;
 	/* sources added by the reload are not ingested in this transaction */
-	done = palloc0(sizeof(Source *) * (n + 1));
-	taken = palloc0(sizeof(int) * (n + 1));
-	since = palloc0(sizeof(char *) * (n + 1));
-	next_ms = palloc0(sizeof(int) * (n + 1));
-	saved = palloc0(sizeof(SourceSaved) * (n + 1));
+	work.done = palloc0(sizeof(Source *) * (work.n + 1));
+	work.taken = palloc0(sizeof(int) * (work.n + 1));
+	work.since = palloc0(sizeof(char *) * (work.n + 1));
+	work.next_ms = palloc0(sizeof(int) * (work.n + 1));
+	work.saved = palloc0(sizeof(SourceSaved) * (work.n + 1));
 	if (reload)
 		next_reload_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SOURCE_RELOAD_MS);
-	PG_TRY();
+	if (!WorkerTransaction("streamflow sources", "store what its sources received",
+						   SOURCE_ERROR_PAUSE_MS, SourcesWorkRun, &work))
 	{
-		TimestampTz now;
-		int			i = 0;
-
-		SetCurrentStatementStartTimestamp();
-		WorkerStatementTimeoutStart();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "streamflow sources");
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (reload)
-			ReloadSources();
-		now = GetCurrentTimestamp();
-		for (src = sources; src && i < n; src = src->next)
-		{
-			if (!SourceReady(src, now))
-				continue;
-			done[i] = src;
-			saved[i].failures = src->failures;
-			saved[i].next_at = src->next_at;
-			saved[i].nerrors = src->nerrors;
-			next_ms[i] = -1;
-			SourceIngest(src, &taken[i], &since[i], &next_ms[i]);
-			SourceRecordErrors(src);
-			i++;
-		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		WorkerStatementTimeoutStop();
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		WorkerStatementTimeoutStop();
-		MemoryContextSwitchTo(loop_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not store what its sources received: %s",
-						edata->message),
-				 errdetail("It tries again in %d ms.", SOURCE_ERROR_PAUSE_MS)));
-		FreeErrorData(edata);
 		pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), SOURCE_ERROR_PAUSE_MS);
 		/* the failures noted while parsing are noted again next time */
-		for (int i = 0; done[i] != NULL; i++)
+		for (int i = 0; work.done[i] != NULL; i++)
 		{
-			done[i]->failures = saved[i].failures;
-			done[i]->next_at = saved[i].next_at;
-			done[i]->nerrors = saved[i].nerrors;
+			work.done[i]->failures = work.saved[i].failures;
+			work.done[i]->next_at = work.saved[i].next_at;
+			work.done[i]->nerrors = work.saved[i].nerrors;
 		}
-		MemoryContextSwitchTo(loop_context);
 		return;
 	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(loop_context);
-	for (int i = 0; done[i] != NULL; i++)
-		SourceCommitted(done[i], taken[i], since[i], next_ms[i]);
+	for (int i = 0; work.done[i] != NULL; i++)
+		SourceCommitted(work.done[i], work.taken[i], work.since[i], work.next_ms[i]);
+}
+
+/* Inside the transaction: the reload, then each ready source's messages and failures. */
+static void
+SourcesWorkRun(void *arg)
+{
+	SourcesWork *work = arg;
+	TimestampTz now;
+	int			i = 0;
+
+	if (work->reload)
+		ReloadSources();
+	now = GetCurrentTimestamp();
+	for (Source *src = sources; src && i < work->n; src = src->next)
+	{
+		if (!SourceReady(src, now))
+			continue;
+		work->done[i] = src;
+		work->saved[i].failures = src->failures;
+		work->saved[i].next_at = src->next_at;
+		work->saved[i].nerrors = src->nerrors;
+		work->next_ms[i] = -1;
+		SourceIngest(src, &work->taken[i], &work->since[i], &work->next_ms[i]);
+		SourceRecordErrors(src);
+		i++;
+	}
 }
 
 /*

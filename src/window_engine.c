@@ -32,6 +32,7 @@
 #include "window_engine.h"
 #include "window_state.h"
 #include "worker.h"
+#include "worker_xact.h"
 
 /* How often streamflow.windows is reread. */
 #define WINDOWS_RELOAD_MS 1000
@@ -227,6 +228,24 @@ WindowsTimeout(long timeout)
 	return (timeout < 0 || ms < timeout) ? ms : timeout;
 }
 
+/* What one windows transaction was asked and what it closed. */
+typedef struct WindowsWork
+{
+	bool		reload;
+	MemoryContext cxt;
+	CloseBatch *batches;
+	int			nbatches;
+} WindowsWork;
+
+/* WorkerTransaction's work: TransactionWork with its answers kept. */
+static void
+WindowsWorkRun(void *arg)
+{
+	WindowsWork *work = arg;
+
+	work->batches = TransactionWork(work->reload, work->cxt, &work->nbatches);
+}
+
 /*
  * One transaction: the windows reread (when due), resyncs, then every due
  * close in a subtransaction of its own.  A failure is logged and retried
@@ -235,55 +254,19 @@ WindowsTimeout(long timeout)
 static void
 WindowsTransaction(bool reload)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	CloseBatch *volatile batches = NULL;
-	volatile int nbatches = 0;
-	int			i;
+	WindowsWork work = {reload, CurrentMemoryContext, NULL, 0};
 
 	if (reload)
 		next_reload_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WINDOWS_RELOAD_MS);
-	PG_TRY();
+	if (!WorkerTransaction("streamflow windows", "update its windows", WINDOWS_ERROR_PAUSE_MS,
+						   WindowsWorkRun, &work))
 	{
-		SetCurrentStatementStartTimestamp();
-		WorkerStatementTimeoutStart();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "streamflow windows");
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		batches = TransactionWork(reload, cxt, (int *) &nbatches);
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		WorkerStatementTimeoutStop();
-		/* the windows' reads and writes reach pg_stat (and autovacuum) */
-		pgstat_report_stat(false);
-		pgstat_report_activity(STATE_IDLE, NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		WorkerStatementTimeoutStop();
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		pgstat_report_activity(STATE_IDLE, NULL);
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not update its windows: %s", edata->message),
-				 errdetail("It tries again in %d ms.", WINDOWS_ERROR_PAUSE_MS)));
-		FreeErrorData(edata);
 		pause_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WINDOWS_ERROR_PAUSE_MS);
-		MemoryContextSwitchTo(cxt);
 		return;
 	}
-	PG_END_TRY();
-	MemoryContextSwitchTo(cxt);
-	for (i = 0; i < nbatches; i++)
-		if (batches[i].done)
-			WindowApplyClose(&batches[i]);
+	for (int i = 0; i < work.nbatches; i++)
+		if (work.batches[i].done)
+			WindowApplyClose(&work.batches[i]);
 }
 
 /*
