@@ -128,8 +128,8 @@ IngestFrames(StreamHead *head, Frame **frames, int n, OnError on_error,
 		}
 		if (f->raw == NULL)
 			f->raw = FrameToJsonb(f);
-		if (on_error == ON_ERROR_DEAD_LETTER)
-			RecordRejection(head->id, source, f, true);
+		if (on_error == ON_ERROR_DEAD_LETTER || on_error == ON_ERROR_RECORD)
+			RecordRejection(head->id, source, f, on_error == ON_ERROR_DEAD_LETTER);
 		result->rejected++;
 	}
 

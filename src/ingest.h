@@ -11,7 +11,8 @@ typedef enum OnError
 {
 	ON_ERROR_RAISE,				/* the first invalid frame fails the call */
 	ON_ERROR_SKIP,				/* invalid frames are dropped and counted */
-	ON_ERROR_DEAD_LETTER		/* invalid frames go to stream_errors and dead_letters */
+	ON_ERROR_DEAD_LETTER,		/* invalid frames go to stream_errors and dead_letters */
+	ON_ERROR_RECORD				/* invalid frames go to stream_errors (the transports) */
 } OnError;
 
 typedef struct IngestResult

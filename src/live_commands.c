@@ -52,6 +52,7 @@
 #include "spi_util.h"
 #include "stream_head.h"
 #include "violations.h"
+#include "worker_xact.h"
 
 /* Commands taken per loop iteration, so one busy client never starves others. */
 #define LIVE_COMMANDS_PER_TURN 1000
@@ -632,6 +633,17 @@ RunPublishes(LiveOp *ops, int n)
 	}
 }
 
+/* What PublishWork needs, and the head it locked. */
+typedef struct PublishArgs
+{
+	const char *stream;
+	Frame	  **frames;
+	int			n;
+	StreamHead	head;
+} PublishArgs;
+
+static void PublishWork(void *arg);
+
 /*
  * Ingests the frames of group (one stream) in a subtransaction and answers
  * each.  When the subtransaction fails, a single frame is answered with the
@@ -640,65 +652,51 @@ RunPublishes(LiveOp *ops, int n)
 static void
 PublishGroup(LiveOp **group, int n)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	Frame	  **frames = palloc(sizeof(Frame *) * n);
-	int			i;
+	PublishArgs args = {group[0]->stream, palloc(sizeof(Frame *) * n), n};
+	ErrorData  *edata;
 
-	for (i = 0; i < n; i++)
-		frames[i] = &group[i]->frame;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	for (int i = 0; i < n; i++)
+		args.frames[i] = &group[i]->frame;
+	edata = WorkerSubTransaction(PublishWork, &args);
+	if (edata != NULL)
 	{
-		StreamHead	head;
-		IngestResult result;
-
-		LockStreamHead(group[0]->stream, &head);
-		IngestFrames(&head, frames, n, ON_ERROR_SKIP, "websocket", &result);
-		for (i = 0; i < n; i++)
-			if (frames[i]->violations != NIL)
-				RecordRejection(head.id, "websocket", frames[i], false);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		for (i = 0; i < n; i++)
-		{
-			LiveOp	   *op = group[i];
-			Frame	   *f = frames[i];
-
-			if (f->violations != NIL)
-			{
-				ReplyError(op, "frame rejected", ViolationsToJsonb(f->violations));
-				continue;
-			}
-			appendStringInfoString(&op->reply, "{\"type\":\"ack\",\"message_id\":");
-			if (op->message_id != NULL)
-				escape_json(&op->reply, op->message_id);
-			else
-				appendStringInfoString(&op->reply, "null");
-			appendStringInfoString(&op->reply, ",\"stream\":");
-			escape_json(&op->reply, head.id);
-			appendStringInfo(&op->reply, ",\"sequence\":" INT64_FORMAT "%s}", f->sequence,
-							 f->stored ? "" : ",\"duplicate\":true");
-			op->done = true;
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		if (n == 1)
 			ReplyError(group[0], edata->message, NULL);
 		FreeErrorData(edata);
+		return;
 	}
-	PG_END_TRY();
+	for (int i = 0; i < n; i++)
+	{
+		LiveOp	   *op = group[i];
+		Frame	   *f = args.frames[i];
+
+		if (f->violations != NIL)
+		{
+			ReplyError(op, "frame rejected", ViolationsToJsonb(f->violations));
+			continue;
+		}
+		appendStringInfoString(&op->reply, "{\"type\":\"ack\",\"message_id\":");
+		if (op->message_id != NULL)
+			escape_json(&op->reply, op->message_id);
+		else
+			appendStringInfoString(&op->reply, "null");
+		appendStringInfoString(&op->reply, ",\"stream\":");
+		escape_json(&op->reply, args.head.id);
+		appendStringInfo(&op->reply, ",\"sequence\":" INT64_FORMAT "%s}", f->sequence,
+						 f->stored ? "" : ",\"duplicate\":true");
+		op->done = true;
+	}
+}
+
+/* WorkerSubTransaction's work: the group's frames into their stream. */
+static void
+PublishWork(void *arg)
+{
+	PublishArgs *args = arg;
+	IngestResult result;
+
+	LockStreamHead(args->stream, &args->head);
+	IngestFrames(&args->head, args->frames, args->n, ON_ERROR_RECORD, "websocket", &result);
 }
 
 /* Queues every answer to its client (after commit). */

@@ -28,13 +28,13 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "frame_store.h"
 #include "ingest.h"
 #include "json_text.h"
 #include "jsonb_util.h"
 #include "source.h"
+#include "worker_xact.h"
 #include "spi_util.h"
 #include "violations.h"
 
@@ -232,6 +232,16 @@ QueuedFrames(Source *src, int *nframes, char **since, int *next_ms)
 	return frames;
 }
 
+/* What SourceIngestWork needs. */
+typedef struct SourceIngestArgs
+{
+	Source	   *src;
+	char	  **since;
+	int		   *next_ms;
+} SourceIngestArgs;
+
+static void SourceIngestWork(void *arg);
+
 /*
  * Ingests src's queued messages in a subtransaction; a failure (the stream
  * paused or dropped meanwhile, an error in its pipeline) is one of src's
@@ -240,50 +250,38 @@ QueuedFrames(Source *src, int *nframes, char **since, int *next_ms)
 void
 SourceIngest(Source *src, int *taken, char **since, int *next_ms)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	const char *source = src->websocket ? "websocket_client" : "poller";
+	SourceIngestArgs args = {src, since, next_ms};
+	ErrorData  *edata;
 
 	*taken = src->nqueued;
 	if (src->nqueued == 0)
 		return;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		StreamHead	head;
-		IngestResult result;
-		int			n;
-		Frame	  **frames = QueuedFrames(src, &n, since, next_ms);
+	edata = WorkerSubTransaction(SourceIngestWork, &args);
+	if (edata == NULL)
+		return;
+	SourceFailed(src, "%d message(s) could not be stored: %s", src->nqueued, edata->message);
+	FreeErrorData(edata);
+	*since = NULL;
+	*next_ms = -1;
+}
 
-		if (n > 0)
-		{
-			LockStreamHead(src->stream_id, &head);
-			IngestFrames(&head, frames, n, ON_ERROR_SKIP, source, &result);
-			for (int i = 0; i < n; i++)
-				if (frames[i]->violations != NIL)
-					RecordRejection(head.id, source, frames[i], false);
-		}
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+/* WorkerSubTransaction's work: the source's queued messages into its stream. */
+static void
+SourceIngestWork(void *arg)
+{
+	SourceIngestArgs *args = arg;
+	Source	   *src = args->src;
+	const char *source = src->websocket ? "websocket_client" : "poller";
+	int			n;
+	Frame	  **frames = QueuedFrames(src, &n, args->since, args->next_ms);
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		SourceFailed(src, "%d message(s) could not be stored: %s", src->nqueued, edata->message);
-		FreeErrorData(edata);
-		*since = NULL;
-		*next_ms = -1;
-	}
-	PG_END_TRY();
+	StreamHead	head;
+	IngestResult result;
+
+	if (n == 0)
+		return;
+	LockStreamHead(src->stream_id, &head);
+	IngestFrames(&head, frames, n, ON_ERROR_RECORD, source, &result);
 }
 
 /* Writes src's failures to stream_errors (source 'poller' or 'websocket_client'). */

@@ -17,13 +17,13 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "frame_store.h"
 #include "ingest.h"
 #include "spi_util.h"
 #include "stream_head.h"
 #include "window_state.h"
+#include "worker_xact.h"
 
 /* Longest closed_through may lag in the table when nothing else is written. */
 #define WINDOWS_PERSIST_MS 60000
@@ -44,6 +44,7 @@ static SPIPlanPtr update_plan = NULL;
 static SPIPlanPtr error_plan = NULL;
 
 static void CloseWindowRows(Window *w, TimestampTz through, CloseBatch *batch);
+static void CloseWindowWork(void *arg);
 static void BuildResults(Window *w, TimestampTz through, ResultRows *rows);
 static void CountClosedPanes(Window *w, TimestampTz through, CloseBatch *batch);
 static void InsertResults(Window *w, ResultRows *rows);
@@ -87,40 +88,32 @@ WindowCloseDue(Window *w, TimestampTz now, TimestampTz *through)
 void
 WindowClose(Window *w, TimestampTz through, CloseBatch *batch)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *edata;
 
 	batch->window = w;
 	batch->through = through;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
+	batch->done = false;
+	edata = WorkerSubTransaction(CloseWindowWork, batch);
+	if (edata == NULL)
 	{
-		CloseWindowRows(w, through, batch);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
 		batch->done = true;
+		return;
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("streamflow worker could not close window \"%s\": %s", w->name, edata->message),
+			 errdetail("It tries again in %d ms.", WINDOWS_ERROR_PAUSE_MS)));
+	FreeErrorData(edata);
+	w->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WINDOWS_ERROR_PAUSE_MS);
+}
 
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not close window \"%s\": %s", w->name, edata->message),
-				 errdetail("It tries again in %d ms.", WINDOWS_ERROR_PAUSE_MS)));
-		FreeErrorData(edata);
-		w->retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), WINDOWS_ERROR_PAUSE_MS);
-		batch->done = false;
-	}
-	PG_END_TRY();
+/* WorkerSubTransaction's work: the batch's window closed up to its through. */
+static void
+CloseWindowWork(void *arg)
+{
+	CloseBatch *batch = arg;
+
+	CloseWindowRows(batch->window, batch->through, batch);
 }
 
 /*
@@ -254,10 +247,7 @@ PublishResults(Window *w, Datum *payloads, int n)
 		frames[i]->index = i;
 	}
 	LockStreamHead(w->derived_id, &head);
-	IngestFrames(&head, frames, n, ON_ERROR_SKIP, "window", &result);
-	for (int i = 0; i < n; i++)
-		if (frames[i]->violations != NIL)
-			RecordRejection(head.id, "window", frames[i], false);
+	IngestFrames(&head, frames, n, ON_ERROR_RECORD, "window", &result);
 }
 
 /* A stream_errors row (source 'window') for a frame of a group past max_groups. */

@@ -290,12 +290,11 @@ RestIngestFrame(StreamHead *head, Frame *frame, const char *source,
 	Frame	   *frames[1] = {frame};
 	IngestResult result;
 
-	IngestFrames(head, frames, 1, ON_ERROR_SKIP, source, &result);
+	IngestFrames(head, frames, 1, ON_ERROR_RECORD, source, &result);
 	if (result.rejected > 0)
 	{
 		StringInfoData detail;
 
-		RecordRejection(head->id, source, frame, false);
 		initStringInfo(&detail);
 		appendStringInfo(&detail, "The frame was rejected by stream \"%s\" and recorded in streamflow.stream_errors.",
 						 head->id);

@@ -6,7 +6,9 @@
  * statement timeout, snapshot, SPI, activity shown in pg_stat_activity,
  * statistics flushed after the commit.  An error is caught here, logged as
  * a WARNING and the transaction aborted, so the caller only decides what
- * to undo in memory and when to try again.
+ * to undo in memory and when to try again.  Inside one, a piece that may
+ * fail alone (one stream's frames, one window's close) runs in a
+ * subtransaction of its own, WorkerSubTransaction.
  */
 #include "postgres.h"
 
@@ -14,6 +16,7 @@
 #include "executor/spi.h"
 #include "pgstat.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 
 #include "worker.h"
@@ -70,4 +73,37 @@ WorkerTransaction(const char *activity, const char *doing, int retry_ms,
 	PG_END_TRY();
 	MemoryContextSwitchTo(cxt);
 	return true;
+}
+
+/*
+ * Runs work(arg) in a subtransaction: NULL once it was released, else the
+ * error (copied into the caller's memory context, for the caller to report
+ * and free) after the subtransaction was rolled back.  The caller's memory
+ * context and resource owner are current again on return either way.
+ */
+ErrorData *
+WorkerSubTransaction(WorkerXactWork work, void *arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		work(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return edata;
 }
