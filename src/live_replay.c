@@ -31,6 +31,7 @@
 #include "frame_message.h"
 #include "hub.h"
 #include "spi_util.h"
+#include "worker_xact.h"
 
 #define LIVE_REPLAY_PAGE 500
 #define LIVE_REPLAY_BUDGET 5000
@@ -42,13 +43,20 @@ static TimestampTz retry_at = 0;
 
 static int	ReplayPage(Subscription *sub, int limit, StringInfo buf);
 static void SkipAhead(Subscription *sub);
+static void LiveReplayWork(void *arg);
+
+/* LiveReplayWork's state: the page budget left, whether more is waiting. */
+typedef struct ReplayWork
+{
+	int			budget;
+	bool		more;
+} ReplayWork;
 
 /* Advances every catching-up subscription by a page (main loop). */
 void
 LiveReplay(MemoryContext loop_context)
 {
-	volatile int budget = LIVE_REPLAY_BUDGET;
-	volatile bool more = false;
+	ReplayWork	work = {LIVE_REPLAY_BUDGET, false};
 
 	if (retry_at != 0 && GetCurrentTimestamp() < retry_at)
 	{
@@ -58,80 +66,63 @@ LiveReplay(MemoryContext loop_context)
 	}
 	retry_at = 0;
 	hub_catchup_pending = false;
-	PG_TRY();
+	if (!WorkerTransaction("streamflow: live replay", "replay frames to its subscribers",
+						   LIVE_REPLAY_RETRY_MS, LiveReplayWork, &work))
 	{
-		StringInfoData buf;
-		dlist_iter	it;
-
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "streamflow: live replay");
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		initStringInfo(&buf);
-		dlist_foreach(it, &live_clients)
-		{
-			LiveClient *client = dlist_container(LiveClient, node, it.cur);
-			dlist_iter	s;
-
-			if (client->wsi == NULL)
-				continue;
-			dlist_foreach(s, &client->subs)
-			{
-				Subscription *sub = dlist_container(Subscription, client_node, s.cur);
-				int			room = sub->capacity - sub->count;
-				int			limit = Min(Min(room, LIVE_REPLAY_PAGE), budget);
-				int			got;
-
-				if (sub->state != SUB_CATCHUP)
-					continue;
-				if (room == 0)
-				{
-					/* a client that stopped reading mid-replay */
-					if (sub->stream->strategy != BP_BLOCK && HubSubscriberStalled(sub))
-						SkipAhead(sub);
-					continue;
-				}
-				if (limit == 0)
-				{
-					more = true;
-					continue;
-				}
-				got = ReplayPage(sub, limit, &buf);
-				budget -= got;
-				if (got < limit)
-					sub->state = SUB_LIVE;
-				else
-					more |= sub->count < sub->capacity;
-				if (got > 0)
-					HubWake(client);
-			}
-		}
-		SPI_finish();
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(loop_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
-		ereport(WARNING,
-				(errcode(edata->sqlerrcode),
-				 errmsg("streamflow worker could not replay frames: %s", edata->message),
-				 errdetail("Subscribers waiting for a replay retry in %d ms.", LIVE_REPLAY_RETRY_MS)));
-		FreeErrorData(edata);
 		retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), LIVE_REPLAY_RETRY_MS);
-		more = true;
+		work.more = true;
 	}
-	PG_END_TRY();
 	MemoryContextSwitchTo(loop_context);
-	pgstat_report_activity(STATE_IDLE, NULL);
-	hub_catchup_pending = more;
+	hub_catchup_pending = work.more;
+}
+
+/* Inside the transaction: a page for each catching-up subscription, within the budget. */
+static void
+LiveReplayWork(void *arg)
+{
+	ReplayWork *work = arg;
+	StringInfoData buf;
+	dlist_iter	it;
+
+	initStringInfo(&buf);
+	dlist_foreach(it, &live_clients)
+	{
+		LiveClient *client = dlist_container(LiveClient, node, it.cur);
+		dlist_iter	s;
+
+		if (client->wsi == NULL)
+			continue;
+		dlist_foreach(s, &client->subs)
+		{
+			Subscription *sub = dlist_container(Subscription, client_node, s.cur);
+			int			room = sub->capacity - sub->count;
+			int			limit = Min(Min(room, LIVE_REPLAY_PAGE), work->budget);
+			int			got;
+
+			if (sub->state != SUB_CATCHUP)
+				continue;
+			if (room == 0)
+			{
+				/* a client that stopped reading mid-replay */
+				if (sub->stream->strategy != BP_BLOCK && HubSubscriberStalled(sub))
+					SkipAhead(sub);
+				continue;
+			}
+			if (limit == 0)
+			{
+				work->more = true;
+				continue;
+			}
+			got = ReplayPage(sub, limit, &buf);
+			work->budget -= got;
+			if (got < limit)
+				sub->state = SUB_LIVE;
+			else
+				work->more |= sub->count < sub->capacity;
+			if (got > 0)
+				HubWake(client);
+		}
+	}
 }
 
 /*
